@@ -1,0 +1,2 @@
+//! convstats: customer-support conversation events → reporting metrics.
+pub mod office_hours;
