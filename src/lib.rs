@@ -1,2 +1,16 @@
 //! convstats: customer-support conversation events → reporting metrics.
+//!
+//! Data flows one way (spec README): `record` (parse, validate) →
+//! `conversation` (merge) → `metrics` (pure, with `office_hours`) →
+//! `document` (new, legacy, CSV row) → sinks at the edges.
+pub mod commands;
+pub mod config;
+pub mod conversation;
+pub mod document;
+pub mod ingest;
+pub mod input;
+pub mod metrics;
 pub mod office_hours;
+pub mod output;
+pub mod record;
+pub mod report;

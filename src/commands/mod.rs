@@ -1,0 +1,28 @@
+//! Subcommands: each wires library modules together and does nothing else.
+
+pub mod check_config;
+pub mod compute;
+
+/// How a command failed, which decides the exit code (cli.md).
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or configuration, a missing input file: exit 2.
+    Usage(anyhow::Error),
+    /// I/O, a truncated gzip, Elasticsearch gave up: exit 1.
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Runtime(_) => 1,
+        }
+    }
+
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::Usage(e) | Failure::Runtime(e) => e,
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Configuration: the TOML file (`convstats.toml`) → validated [`Settings`].
+//!
+//! Every problem is collected and reported with the key that holds it, so a
+//! user fixes them all in one go; nothing is checked later at run time.
+
+use crate::metrics::BotIds;
+use crate::office_hours::{self, Schedule};
+use crate::record::Id;
+use rustc_hash::FxHashMap;
+use std::path::{Path, PathBuf};
+
+/// The default configuration file, read when present.
+pub const DEFAULT_PATH: &str = "convstats.toml";
+
+const KNOWN_SECTIONS: [&str; 3] = ["workspaces", "office_hours", "bots"];
+
+/// Configuration problems, each naming its key; printed one per line.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ConfigErrors(pub Vec<String>);
+
+/// The workspace → office-hours lookup of office-hours.md.
+#[derive(Debug, Clone)]
+pub struct OfficeHours {
+    schedules: Vec<Schedule>,
+    by_workspace: FxHashMap<String, usize>,
+    fallback: Option<usize>,
+    always_open: Schedule,
+}
+
+impl Default for OfficeHours {
+    fn default() -> Self {
+        OfficeHours {
+            schedules: Vec::new(),
+            by_workspace: FxHashMap::default(),
+            fallback: None,
+            always_open: Schedule::always_open(),
+        }
+    }
+}
+
+impl OfficeHours {
+    /// The workspace's schedule; else the `default` workspace's; else 24/7.
+    pub fn schedule_for(&self, workspace_id: &str) -> &Schedule {
+        self.by_workspace
+            .get(workspace_id)
+            .copied()
+            .or(self.fallback)
+            .and_then(|i| self.schedules.get(i))
+            .unwrap_or(&self.always_open)
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Where they came from (`None`: built-in defaults).
+    pub path: Option<PathBuf>,
+    pub bots: BotIds,
+    pub office_hours: OfficeHours,
+    /// Compiled schedules by name, for `check-config`.
+    pub schedules: Vec<(String, Schedule)>,
+    /// Workspace → schedule name, as configured, for `check-config`.
+    pub workspaces: Vec<(String, Option<String>)>,
+    /// Things worth saying that are not errors.
+    pub warnings: Vec<String>,
+}
+
+/// Loads `explicit`, else `./convstats.toml` when present, else defaults.
+pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigErrors> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(DEFAULT_PATH);
+            if !p.exists() {
+                return Ok(Settings::default());
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ConfigErrors(vec![format!(
+            "{}: cannot read the configuration file: {e}; check the --config path",
+            path.display()
+        )])
+    })?;
+    let mut settings = parse(&text).map_err(|ConfigErrors(errs)| {
+        ConfigErrors(
+            errs.into_iter()
+                .map(|e| format!("{}: {e}", path.display()))
+                .collect(),
+        )
+    })?;
+    settings.path = Some(path);
+    Ok(settings)
+}
+
+fn id_value(v: &toml::Value) -> Option<Id> {
+    match v {
+        toml::Value::String(s) => Some(Id::from(s.as_str())),
+        toml::Value::Integer(i) => Some(Id::from(i.to_string())),
+        _ => None,
+    }
+}
+
+/// Parses and validates configuration text.
+pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigErrors(vec![e.to_string().trim().replace('\n', " ")])
+    })?;
+    let mut errors = Vec::new();
+    let mut settings = Settings::default();
+
+    for key in table.keys() {
+        if !KNOWN_SECTIONS.contains(&key.as_str()) {
+            errors.push(format!(
+                "{key}: unknown section; known sections are {}",
+                KNOWN_SECTIONS.join(", ")
+            ));
+        }
+    }
+
+    // [office_hours.NAME]
+    let mut names: FxHashMap<String, usize> = FxHashMap::default();
+    match table.get("office_hours") {
+        None => {}
+        Some(toml::Value::Table(t)) => {
+            for (name, value) in t {
+                match office_hours::compile(name, value) {
+                    Ok(s) => {
+                        names.insert(name.clone(), settings.office_hours.schedules.len());
+                        settings.office_hours.schedules.push(s.clone());
+                        settings.schedules.push((name.clone(), s));
+                    }
+                    Err(errs) => errors.extend(errs),
+                }
+            }
+        }
+        Some(_) => {
+            errors.push("office_hours: expected a table of schedules ([office_hours.NAME])".into())
+        }
+    }
+    let defined = || {
+        let mut n: Vec<&str> = names.keys().map(String::as_str).collect();
+        n.sort_unstable();
+        if n.is_empty() {
+            "none".to_string()
+        } else {
+            n.join(", ")
+        }
+    };
+
+    // [workspaces.ID]
+    match table.get("workspaces") {
+        None => {}
+        Some(toml::Value::Table(t)) => {
+            for (ws, value) in t {
+                if ws.contains(':') {
+                    errors.push(format!(
+                        "workspaces.{ws}: a workspace id cannot contain ':' (it separates document ids)"
+                    ));
+                }
+                let Some(entry) = value.as_table() else {
+                    errors.push(format!("workspaces.{ws}: expected a table"));
+                    continue;
+                };
+                for k in entry.keys().filter(|k| k.as_str() != "office_hours") {
+                    errors.push(format!(
+                        "workspaces.{ws}.{k}: unknown key; the only key is office_hours"
+                    ));
+                }
+                match entry.get("office_hours") {
+                    None => settings.workspaces.push((ws.clone(), None)),
+                    Some(toml::Value::String(name)) => match names.get(name) {
+                        Some(&i) => {
+                            settings.office_hours.by_workspace.insert(ws.clone(), i);
+                            if ws == "default" {
+                                settings.office_hours.fallback = Some(i);
+                            }
+                            settings.workspaces.push((ws.clone(), Some(name.clone())));
+                        }
+                        None if table.get("office_hours").and_then(|o| o.get(name)).is_some() => {
+                            // The schedule exists but failed to compile: already reported.
+                        }
+                        None => errors.push(format!(
+                            "workspaces.{ws}.office_hours: unknown schedule \"{name}\"; defined schedules: {}",
+                            defined()
+                        )),
+                    },
+                    Some(_) => errors.push(format!(
+                        "workspaces.{ws}.office_hours: expected the name of a schedule (a string)"
+                    )),
+                }
+            }
+        }
+        Some(_) => {
+            errors.push("workspaces: expected a table of workspaces ([workspaces.ID])".into())
+        }
+    }
+    // A workspace without office_hours uses the default workspace's schedule:
+    // only entries with their own schedule are in `by_workspace`.
+
+    // [bots]
+    let mut bot_ids = Vec::new();
+    match table.get("bots") {
+        None => {}
+        Some(toml::Value::Table(t)) => {
+            for k in t.keys().filter(|k| k.as_str() != "author_ids") {
+                errors.push(format!("bots.{k}: unknown key; the only key is author_ids"));
+            }
+            match t.get("author_ids") {
+                None => {}
+                Some(toml::Value::Array(a)) => {
+                    for (i, v) in a.iter().enumerate() {
+                        match id_value(v) {
+                            Some(id) => bot_ids.push(id),
+                            None => errors.push(format!(
+                                "bots.author_ids[{i}]: expected an author id (a string or an integer)"
+                            )),
+                        }
+                    }
+                }
+                Some(_) => errors.push("bots.author_ids: expected a list of author ids".into()),
+            }
+        }
+        Some(_) => errors.push("bots: expected a table with author_ids".into()),
+    }
+    if bot_ids.is_empty() {
+        settings.warnings.push(
+            "bots.author_ids: no bot author ids configured; admins such as Intercom's Operator \
+             that post as admins will count as human admins"
+                .into(),
+        );
+    }
+    settings.bots = BotIds::new(bot_ids);
+
+    if errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_24_7_everywhere() {
+        let s = parse("").unwrap();
+        assert_eq!(
+            s.office_hours.schedule_for("any").office_seconds(0, 100),
+            100
+        );
+        assert!(!s.warnings.is_empty(), "missing bot ids are warned about");
+    }
+
+    #[test]
+    fn bot_ids_accept_strings_and_integers() {
+        let s = parse("[bots]\nauthor_ids = [\"274\", 991267645]\n").unwrap();
+        assert!(s.bots.contains("274"));
+        assert!(s.bots.contains("991267645"));
+        assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_key() {
+        let err = parse(
+            "[workspaces.acme]\noffice_hours = \"nope\"\n[bots]\nauthor_ids = [1.5]\n[elastic]\nx = 1\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("workspaces.acme.office_hours: unknown schedule \"nope\""),
+            "{text}"
+        );
+        assert!(text.contains("bots.author_ids[0]"), "{text}");
+        assert!(text.contains("elastic: unknown section"), "{text}");
+        assert_eq!(err.0.len(), 3);
+    }
+
+    #[test]
+    fn toml_syntax_errors_are_reported() {
+        let err = parse("[bots\n").unwrap_err();
+        assert_eq!(err.0.len(), 1);
+    }
+}

@@ -1,0 +1,243 @@
+//! Merging records into conversations (input.md, "Merging records into a
+//! conversation").
+//!
+//! Every value remembers the rank of the record it came from: the record's
+//! `updated_at` (absent ranks lowest) and then its read position `seq`, so a
+//! tie on `updated_at` goes to the record read last. Because the rank carries
+//! the read position, applying the same records in any order, from any number
+//! of threads, gives the same result.
+//!
+//! Pure: no I/O.
+
+use crate::record::{ConversationKey, ConversationRecord, Id, MessageType, Part, Record, Source};
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+
+/// Read position of a record: `(source index << 40) | line number`, so later
+/// files and later lines rank higher.
+pub type Seq = u64;
+
+/// Builds the read position of line `line` (1-based) of source `source`.
+pub fn seq(source: usize, line: u64) -> Seq {
+    ((source as u64) << 40) | (line & ((1 << 40) - 1))
+}
+
+/// Rank of a conversation-level value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    updated_at: Option<i64>,
+    seq: Seq,
+}
+
+/// Rank of a part version: `updated_at`, else `created_at`; then read
+/// position; then position inside its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct PartRank {
+    key: i64,
+    seq: Seq,
+    sub: u32,
+}
+
+type Slot<T> = Option<(Rank, T)>;
+
+fn offer<T>(slot: &mut Slot<T>, rank: Rank, value: Option<T>) {
+    if let Some(v) = value
+        && slot.as_ref().is_none_or(|(r, _)| rank > *r)
+    {
+        *slot = Some((rank, v));
+    }
+}
+
+fn value<T>(slot: Slot<T>) -> Option<T> {
+    slot.map(|(_, v)| v)
+}
+
+/// What is known of one conversation while records are still arriving.
+#[derive(Debug, Default, Clone)]
+pub struct ConversationState {
+    created_at: Slot<i64>,
+    source: Slot<Option<Source>>,
+    source_created_at: Slot<Option<i64>>,
+    state: Slot<Option<CompactString>>,
+    admin_assignee_id: Slot<Option<Id>>,
+    team_assignee_id: Slot<Option<Id>>,
+    message_type: Slot<Option<MessageType>>,
+    max_record_updated_at: Option<i64>,
+    parts: Vec<(PartRank, Part)>,
+    compacted_len: usize,
+    deleted: bool,
+}
+
+/// A merged conversation: one value per field, one version per part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub key: ConversationKey,
+    /// Null until a conversation record arrives.
+    pub created_at: Option<i64>,
+    pub source: Option<Source>,
+    pub source_created_at: Option<i64>,
+    pub state: Option<CompactString>,
+    pub admin_assignee_id: Option<Id>,
+    pub team_assignee_id: Option<Id>,
+    /// The `message_type` extension, when carried with one of the four values.
+    pub message_type_extension: Option<MessageType>,
+    /// The greatest `updated_at` of any conversation record.
+    pub max_record_updated_at: Option<i64>,
+    /// The held version of every part, in no particular order.
+    pub parts: Vec<Part>,
+}
+
+impl ConversationState {
+    /// Applies a conversation record read at `seq`.
+    pub fn apply_conversation(&mut self, rec: ConversationRecord, seq: Seq) {
+        if self.deleted {
+            return;
+        }
+        let rank = Rank {
+            updated_at: rec.updated_at,
+            seq,
+        };
+        if let Some(u) = rec.updated_at {
+            self.max_record_updated_at = Some(self.max_record_updated_at.map_or(u, |m| m.max(u)));
+        }
+        offer(&mut self.created_at, rank, Some(rec.created_at));
+        offer(&mut self.source, rank, rec.source);
+        offer(&mut self.source_created_at, rank, rec.source_created_at);
+        offer(&mut self.state, rank, rec.state);
+        offer(&mut self.admin_assignee_id, rank, rec.admin_assignee_id);
+        offer(&mut self.team_assignee_id, rank, rec.team_assignee_id);
+        offer(&mut self.message_type, rank, rec.message_type);
+        for (i, part) in rec.parts.into_iter().enumerate() {
+            self.push_part(part, seq, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// Applies a stand-alone `conversation_part` record read at `seq`.
+    pub fn apply_part(&mut self, part: Part, seq: Seq) {
+        if !self.deleted {
+            self.push_part(part, seq, 0);
+        }
+    }
+
+    /// `conversation.deleted`: final; everything known is dropped and every
+    /// later record ignored.
+    pub fn delete(&mut self) {
+        *self = ConversationState {
+            deleted: true,
+            ..ConversationState::default()
+        };
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    fn push_part(&mut self, part: Part, seq: Seq, sub: u32) {
+        let rank = PartRank {
+            key: part.updated_at.unwrap_or(part.created_at),
+            seq,
+            sub,
+        };
+        self.parts.push((rank, part));
+        // Repeated records must not grow memory without bound.
+        if self.parts.len() > 2 * self.compacted_len + 16 {
+            self.compact();
+        }
+    }
+
+    /// Keeps only the winning version of each part id.
+    fn compact(&mut self) {
+        self.parts.sort_unstable_by(|(ra, a), (rb, b)| {
+            a.id.as_bytes().cmp(b.id.as_bytes()).then(rb.cmp(ra))
+        });
+        self.parts
+            .dedup_by(|later, earlier| later.1.id == earlier.1.id);
+        self.compacted_len = self.parts.len();
+    }
+
+    /// The merged conversation, or `None` when it was deleted.
+    pub fn finish(mut self, key: ConversationKey) -> Option<Conversation> {
+        if self.deleted {
+            return None;
+        }
+        self.compact();
+        Some(Conversation {
+            key,
+            created_at: value(self.created_at),
+            source: value(self.source).flatten(),
+            source_created_at: value(self.source_created_at).flatten(),
+            state: value(self.state).flatten(),
+            admin_assignee_id: value(self.admin_assignee_id).flatten(),
+            team_assignee_id: value(self.team_assignee_id).flatten(),
+            message_type_extension: value(self.message_type).flatten(),
+            max_record_updated_at: self.max_record_updated_at,
+            parts: self.parts.into_iter().map(|(_, p)| p).collect(),
+        })
+    }
+}
+
+/// All conversations being merged.
+#[derive(Debug, Default)]
+pub struct Merger {
+    states: FxHashMap<ConversationKey, ConversationState>,
+}
+
+impl Merger {
+    pub fn new() -> Merger {
+        Merger::default()
+    }
+
+    /// Applies one record read at `seq`. Returns false for records that
+    /// concern no conversation (ignored notification topics).
+    pub fn apply(&mut self, record: Record, seq: Seq) -> bool {
+        match record {
+            Record::Conversation(mut c) => {
+                let key = std::mem::replace(
+                    &mut c.key,
+                    ConversationKey {
+                        workspace_id: Id::const_new(""),
+                        id: Id::const_new(""),
+                    },
+                );
+                self.states
+                    .entry(key)
+                    .or_default()
+                    .apply_conversation(*c, seq);
+                true
+            }
+            Record::Part { key, part } => {
+                self.states.entry(key).or_default().apply_part(part, seq);
+                true
+            }
+            Record::Deleted(key) => {
+                self.states.entry(key).or_default().delete();
+                true
+            }
+            Record::IgnoredEvent => false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Every conversation state with its key, in no particular order.
+    pub fn into_states(self) -> impl Iterator<Item = (ConversationKey, ConversationState)> {
+        self.states.into_iter()
+    }
+
+    /// The merged conversations sorted by key (deleted ones left out).
+    pub fn finish_sorted(self) -> Vec<Conversation> {
+        let mut out: Vec<Conversation> = self
+            .states
+            .into_iter()
+            .filter_map(|(k, s)| s.finish(k))
+            .collect();
+        out.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+}

@@ -1,0 +1,257 @@
+//! Input sources (files, `.gz` files, stdin) cut into blocks of whole lines.
+//!
+//! This is an edge: it does I/O and nothing else. Lines longer than
+//! [`MAX_LINE_BYTES`] are skipped while reading, so memory stays bounded
+//! whatever the input, and reported as oversized for rejection.
+
+use crate::record::MAX_LINE_BYTES;
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes read per block, roughly.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// An opened input.
+pub struct Source {
+    /// The file name as given, or `-` for stdin.
+    pub name: String,
+    /// Size on disk when known (compressed size for `.gz`), for progress.
+    pub len: Option<u64>,
+    reader: Box<dyn Read + Send>,
+}
+
+/// Why an input could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("input file {name}: {source}; check the path")]
+pub struct OpenError {
+    pub name: String,
+    pub source: io::Error,
+}
+
+/// Counts raw bytes read, for progress reporting.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Opens `name` (`-` is stdin; a name ending `.gz` is decompressed), adding
+/// the raw bytes it reads to `progress`.
+pub fn open(name: &str, progress: Arc<AtomicU64>) -> Result<Source, OpenError> {
+    if name == "-" {
+        return Ok(Source {
+            name: name.to_string(),
+            len: None,
+            reader: Box::new(Counting {
+                inner: io::stdin(),
+                counter: progress,
+            }),
+        });
+    }
+    let err = |source| OpenError {
+        name: name.to_string(),
+        source,
+    };
+    let file = File::open(Path::new(name)).map_err(err)?;
+    let meta = file.metadata().map_err(err)?;
+    if meta.is_dir() {
+        return Err(err(io::Error::other("is a directory")));
+    }
+    let counted = Counting {
+        inner: file,
+        counter: progress,
+    };
+    let reader: Box<dyn Read + Send> = if name.ends_with(".gz") {
+        Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
+            1 << 16,
+            counted,
+        )))
+    } else {
+        Box::new(counted)
+    };
+    Ok(Source {
+        name: name.to_string(),
+        len: Some(meta.len()),
+        reader,
+    })
+}
+
+/// A run of whole lines from one source.
+#[derive(Debug)]
+pub enum Block {
+    /// `data` holds complete lines, the first being line `first_line`
+    /// (1-based); the last may lack its `\n` at end of input.
+    Lines {
+        source: usize,
+        first_line: u64,
+        data: Vec<u8>,
+    },
+    /// Line `line` is longer than the limit and was skipped unread.
+    Oversized {
+        source: usize,
+        line: u64,
+        bytes: u64,
+    },
+}
+
+/// Reads one source and cuts it into [`Block`]s.
+pub struct Blocks {
+    source_index: usize,
+    reader: Box<dyn Read + Send>,
+    pending: Vec<u8>,
+    next_line: u64,
+    done: bool,
+}
+
+impl Blocks {
+    pub fn new(source_index: usize, source: Source) -> Blocks {
+        Blocks {
+            source_index,
+            reader: source.reader,
+            pending: Vec::with_capacity(BLOCK_BYTES * 2),
+            next_line: 1,
+            done: false,
+        }
+    }
+
+    /// Reads up to `want` more bytes into `pending`; 0 at end of input.
+    fn fill(&mut self, want: usize) -> io::Result<usize> {
+        let start = self.pending.len();
+        self.pending.resize(start + want, 0);
+        let result = loop {
+            match self.reader.read(&mut self.pending[start..]) {
+                Ok(n) => break Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        let n = *result.as_ref().unwrap_or(&0);
+        self.pending.truncate(start + n);
+        result
+    }
+
+    /// Skips the rest of an oversized line; returns the bytes skipped.
+    fn skip_line(&mut self) -> io::Result<u64> {
+        let mut skipped = 0u64;
+        loop {
+            if let Some(pos) = memchr::memchr(b'\n', &self.pending) {
+                skipped += pos as u64;
+                self.pending.drain(..=pos);
+                return Ok(skipped);
+            }
+            skipped += self.pending.len() as u64;
+            self.pending.clear();
+            if self.fill(BLOCK_BYTES)? == 0 {
+                self.done = true;
+                return Ok(skipped);
+            }
+        }
+    }
+
+    /// The next block, or `None` at end of input.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        loop {
+            if self.done {
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                let data = std::mem::take(&mut self.pending);
+                return Ok(Some(self.lines(data)));
+            }
+            let have_line_end = memchr::memrchr(b'\n', &self.pending);
+            if self.pending.len() >= BLOCK_BYTES {
+                if let Some(pos) = have_line_end {
+                    let rest = self.pending.split_off(pos + 1);
+                    let data = std::mem::replace(&mut self.pending, rest);
+                    self.pending.reserve(BLOCK_BYTES * 2);
+                    return Ok(Some(self.lines(data)));
+                }
+                if self.pending.len() > MAX_LINE_BYTES {
+                    let line = self.next_line;
+                    let bytes = self.skip_line()?;
+                    self.next_line += 1;
+                    return Ok(Some(Block::Oversized {
+                        source: self.source_index,
+                        line,
+                        bytes,
+                    }));
+                }
+            }
+            if self.fill(BLOCK_BYTES)? == 0 {
+                self.done = true;
+            }
+        }
+    }
+
+    fn lines(&mut self, data: Vec<u8>) -> Block {
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &data).count() as u64;
+        Block::Lines {
+            source: self.source_index,
+            first_line,
+            data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks_of(input: Vec<u8>) -> Vec<Block> {
+        let src = Source {
+            name: "t".into(),
+            len: None,
+            reader: Box::new(io::Cursor::new(input)),
+        };
+        let mut b = Blocks::new(0, src);
+        let mut out = Vec::new();
+        while let Some(x) = b.next_block().unwrap() {
+            out.push(x);
+        }
+        out
+    }
+
+    #[test]
+    fn an_oversized_line_is_skipped_and_numbering_goes_on() {
+        let mut input = b"a\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 3 * BLOCK_BYTES));
+        input.extend(b"\nb\nc");
+        let blocks = blocks_of(input);
+        let mut lines = Vec::new();
+        let mut oversized = Vec::new();
+        for b in blocks {
+            match b {
+                Block::Lines {
+                    first_line, data, ..
+                } => {
+                    for (i, l) in data.split(|&c| c == b'\n').enumerate() {
+                        if !l.is_empty() {
+                            lines.push((
+                                first_line + i as u64,
+                                String::from_utf8(l.to_vec()).unwrap(),
+                            ));
+                        }
+                    }
+                }
+                Block::Oversized { line, bytes, .. } => oversized.push((line, bytes)),
+            }
+        }
+        assert_eq!(oversized, vec![(2, (MAX_LINE_BYTES + 3 * BLOCK_BYTES) as u64)]);
+        assert_eq!(
+            lines,
+            vec![(1, "a".into()), (3, "b".into()), (4, "c".into())]
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The output directory of `convstats compute` (cli.md): the two document
+//! files, the CSV, the rejected lines and the report.
+//!
+//! Conversations are rendered in parallel chunks (metrics + serialization)
+//! and written in key order, so memory holds one chunk of documents at a time.
+
+use crate::config::Settings;
+use crate::conversation::Conversation;
+use crate::document::{self, csv_writer};
+use crate::ingest::Rejection;
+use crate::metrics;
+use crate::report::{self, RunSummary, Stats};
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub const NEW_FILE: &str = "conversations-new.ndjson";
+pub const LEGACY_FILE: &str = "conversations-legacy.ndjson";
+pub const CSV_FILE: &str = "conversations.csv";
+pub const REJECTED_FILE: &str = "rejected.ndjson";
+pub const REPORT_FILE: &str = "report.html";
+
+/// Conversations rendered per parallel task.
+const TASK: usize = 256;
+/// Conversations rendered before writing.
+const CHUNK: usize = 16 * 1024;
+
+/// Documents of a run of conversations, serialized.
+#[derive(Default)]
+struct Rendered {
+    new: Vec<u8>,
+    legacy: Vec<u8>,
+    csv: Vec<u8>,
+    stats: Stats,
+}
+
+fn render(convs: &[Conversation], settings: &Settings) -> io::Result<Rendered> {
+    let mut r = Rendered::default();
+    let mut csv = csv_writer(Vec::with_capacity(convs.len() * 400));
+    for c in convs {
+        let schedule = settings.office_hours.schedule_for(&c.key.workspace_id);
+        let m = metrics::compute(c, &settings.bots, schedule);
+        document::write_new_line(&mut r.new, c, &m);
+        document::write_legacy_line(&mut r.legacy, c, &m);
+        document::write_csv_row(&mut csv, c, &m).map_err(io::Error::other)?;
+        r.stats.add(c, &m);
+    }
+    r.csv = csv
+        .into_inner()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(r)
+}
+
+fn create(dir: &Path, name: &str) -> io::Result<BufWriter<File>> {
+    let path = dir.join(name);
+    File::create(&path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))
+}
+
+/// Writes every output file into `dir`; consumes the conversations chunk by
+/// chunk (from the end, so memory is freed as it goes).
+pub fn write_all(
+    dir: &Path,
+    mut conversations: Vec<Conversation>,
+    rejections: &[Rejection],
+    source_names: &[String],
+    settings: &Settings,
+    run: &RunSummary,
+) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
+    let mut new = create(dir, NEW_FILE)?;
+    let mut legacy = create(dir, LEGACY_FILE)?;
+    let mut csv = create(dir, CSV_FILE)?;
+    {
+        let mut header = csv_writer(&mut csv);
+        document::write_csv_header(&mut header).map_err(io::Error::other)?;
+        header.flush()?;
+    }
+    let mut stats = Stats::default();
+    // Render from the front in key order, but free memory from the back:
+    // reverse once, then split chunks off the end.
+    conversations.reverse();
+    while !conversations.is_empty() {
+        let at = conversations.len().saturating_sub(CHUNK);
+        let mut chunk = conversations.split_off(at);
+        chunk.reverse();
+        let parts: Vec<io::Result<Rendered>> = chunk
+            .par_chunks(TASK)
+            .map(|c| render(c, settings))
+            .collect();
+        for part in parts {
+            let part = part?;
+            new.write_all(&part.new)?;
+            legacy.write_all(&part.legacy)?;
+            csv.write_all(&part.csv)?;
+            stats.merge(part.stats);
+        }
+    }
+    new.flush()?;
+    legacy.flush()?;
+    csv.flush()?;
+
+    let mut rej = create(dir, REJECTED_FILE)?;
+    for r in rejections {
+        let source = source_names.get(r.source).map_or("?", String::as_str);
+        serde_json::to_writer(
+            &mut rej,
+            &serde_json::json!({"source": source, "line": r.line, "reason": r.reason}),
+        )?;
+        rej.write_all(b"\n")?;
+    }
+    rej.flush()?;
+
+    let mut page = create(dir, REPORT_FILE)?;
+    page.write_all(report::render_html(&stats, run).as_bytes())?;
+    page.flush()?;
+    Ok(dir.to_path_buf())
+}
