@@ -248,7 +248,10 @@ mod tests {
                 Block::Oversized { line, bytes, .. } => oversized.push((line, bytes)),
             }
         }
-        assert_eq!(oversized, vec![(2, (MAX_LINE_BYTES + 3 * BLOCK_BYTES) as u64)]);
+        assert_eq!(
+            oversized,
+            vec![(2, (MAX_LINE_BYTES + 3 * BLOCK_BYTES) as u64)]
+        );
         assert_eq!(
             lines,
             vec![(1, "a".into()), (3, "b".into()), (4, "c".into())]

@@ -21,6 +21,14 @@ pub const CSV_FILE: &str = "conversations.csv";
 pub const REJECTED_FILE: &str = "rejected.ndjson";
 pub const REPORT_FILE: &str = "report.html";
 
+/// One line of `rejected.ndjson`.
+#[derive(serde::Serialize)]
+struct RejectedLine<'a> {
+    source: &'a str,
+    line: u64,
+    reason: &'a str,
+}
+
 /// Conversations rendered per parallel task.
 const TASK: usize = 256;
 /// Conversations rendered before writing.
@@ -108,7 +116,11 @@ pub fn write_all(
         let source = source_names.get(r.source).map_or("?", String::as_str);
         serde_json::to_writer(
             &mut rej,
-            &serde_json::json!({"source": source, "line": r.line, "reason": r.reason}),
+            &RejectedLine {
+                source,
+                line: r.line,
+                reason: &r.reason,
+            },
         )?;
         rej.write_all(b"\n")?;
     }

@@ -217,16 +217,25 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Record>, String> {
     }
     let raw: RawRecord = match serde_json::from_slice(line) {
         Ok(r) => r,
-        Err(_) => return Err(explain_json_error(line, "")),
+        Err(e) => return Err(explain_json_error(line, "", &e)),
     };
     validate(raw).map(Some)
 }
 
 /// Re-parses a line that failed, with path tracking, to say where and why.
-fn explain_json_error(text: &[u8], prefix: &str) -> String {
+fn explain_json_error(text: &[u8], prefix: &str, original: &serde_json::Error) -> String {
     let de = &mut serde_json::Deserializer::from_slice(text);
     match serde_path_to_error::deserialize::<_, RawRecord>(de) {
-        Ok(_) => format!("{prefix}invalid JSON"),
+        // The value itself was fine: the error came after it.
+        Ok(_) => {
+            let full = original.to_string();
+            let at = if prefix.is_empty() && original.column() > 0 {
+                format!(" (column {})", original.column())
+            } else {
+                String::new()
+            };
+            format!("{prefix}{}{at}", strip_position(&full))
+        }
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -457,7 +466,7 @@ fn notification(raw: RawRecord) -> Result<Record, String> {
         return Err("data.item: not a JSON object".to_string());
     }
     let item: RawRecord =
-        serde_json::from_slice(text).map_err(|_| explain_json_error(text, "data.item."))?;
+        serde_json::from_slice(text).map_err(|e| explain_json_error(text, "data.item.", &e))?;
     if topic == "conversation.deleted" {
         let id = item
             .id

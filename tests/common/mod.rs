@@ -1,0 +1,84 @@
+//! Helpers for building conversations from JSON records and computing them
+//! through the library's real parse → merge → metrics path.
+#![allow(dead_code)]
+
+use convstats::conversation::{Conversation, Merger, seq};
+use convstats::metrics::{self, BotIds, Metrics};
+use convstats::office_hours::Schedule;
+use convstats::record::{self, Id};
+use serde_json::{Value, json};
+
+/// A base instant: 2023-11-14T22:13:20Z.
+pub const T0: i64 = 1_700_000_000;
+
+/// A customer-initiated conversation "c1" created at T0 by user "u1".
+pub fn conversation(parts: Vec<Value>) -> Value {
+    json!({
+        "type": "conversation", "id": "c1", "created_at": T0, "updated_at": T0,
+        "source": {"delivered_as": "customer_initiated", "author": {"type": "user", "id": "u1"}},
+        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": parts}
+    })
+}
+
+/// An admin-initiated (outbound) conversation "c1" created at T0 by admin "a1".
+pub fn outbound(parts: Vec<Value>) -> Value {
+    json!({
+        "type": "conversation", "id": "c1", "created_at": T0, "updated_at": T0,
+        "source": {"delivered_as": "admin_initiated", "author": {"type": "admin", "id": "a1"}},
+        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": parts}
+    })
+}
+
+/// A part `id` of `part_type` at T0 + `dt` by an author of `author_type`
+/// (author id: first letter of the type + "1"), with a body.
+pub fn part(id: &str, part_type: &str, dt: i64, author_type: &str) -> Value {
+    let author_id = format!("{}1", author_type.chars().next().unwrap_or('x'));
+    json!({
+        "type": "conversation_part", "id": id, "part_type": part_type,
+        "created_at": T0 + dt, "body": "<p>text</p>",
+        "author": {"type": author_type, "id": author_id}
+    })
+}
+
+/// The same part without a body.
+pub fn bare(id: &str, part_type: &str, dt: i64, author_type: &str) -> Value {
+    let mut p = part(id, part_type, dt, author_type);
+    p["body"] = Value::Null;
+    p
+}
+
+/// Parses and merges `lines` (one JSON record each, in read order).
+pub fn merge(lines: &[Value]) -> Vec<Conversation> {
+    let mut m = Merger::new();
+    for (i, l) in lines.iter().enumerate() {
+        let text = serde_json::to_vec(l).unwrap();
+        let rec = record::parse_line(&text)
+            .unwrap_or_else(|e| panic!("line {} rejected: {e}", i + 1))
+            .expect("not blank");
+        m.apply(rec, seq(0, i as u64 + 1));
+    }
+    m.finish_sorted()
+}
+
+/// Metrics of the single conversation `lines` describe, with `bots`.
+pub fn metrics_with_bots(lines: &[Value], bots: &[&str]) -> Metrics {
+    let convs = merge(lines);
+    assert_eq!(convs.len(), 1, "expected one conversation");
+    let bots = BotIds::new(bots.iter().map(|b| Id::from(*b)));
+    metrics::compute(&convs[0], &bots, &Schedule::always_open())
+}
+
+/// Metrics of the single conversation `lines` describe.
+pub fn metrics_of(lines: &[Value]) -> Metrics {
+    metrics_with_bots(lines, &[])
+}
+
+/// Metrics of one conversation record with these parts.
+pub fn metrics_for_parts(parts: Vec<Value>) -> Metrics {
+    metrics_of(&[conversation(parts)])
+}
+
+/// Unix seconds T0 + dt.
+pub fn at(dt: i64) -> Option<i64> {
+    Some(T0 + dt)
+}
