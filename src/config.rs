@@ -73,7 +73,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigErrors> {
         None => {
             let p = PathBuf::from(DEFAULT_PATH);
             if !p.exists() {
-                return Ok(Settings::default());
+                return parse("");
             }
             p
         }

@@ -1,0 +1,197 @@
+//! The `convstats` binary as a user runs it (cli.md): files written, exit
+//! codes, inputs from files, `.gz` and stdin.
+
+use assert_cmd::Command;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::io::Write;
+use std::path::Path;
+
+const CONV_A: &str = r#"{"type":"conversation","id":"b","workspace_id":"w2","created_at":1700000000,"updated_at":1700000000,"source":{"delivered_as":"customer_initiated","author":{"type":"user","id":"u"}},"state":"open"}"#;
+const CONV_B: &str = r#"{"type":"conversation","id":"a","workspace_id":"w2","created_at":1700000000,"updated_at":1700000000,"source":{"author":{"type":"admin","id":"x"}}}"#;
+const CONV_C: &str = r#"{"type":"conversation","id":"z","workspace_id":"w1","created_at":1700000000}"#;
+const BAD: &str = r#"{"type":"conversation","id":"q","created_at":"yesterday"}"#;
+
+fn convstats() -> Command {
+    let mut c = Command::cargo_bin("convstats").unwrap();
+    c.env_remove("CONVSTATS_OUT").env_remove("CONVSTATS_CONFIG");
+    c
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn ids(ndjson: &str) -> Vec<(String, String)> {
+    ndjson
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["workspace_id"].as_str().unwrap().into(), v["conversation_id"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+#[test]
+fn compute_writes_every_output_file_sorted_and_exits_0_despite_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.ndjson", &format!("{CONV_A}\n\n{BAD}\n{CONV_B}\r\n{CONV_C}\n"));
+    let out = dir.path().join("out");
+    let assert = convstats()
+        .current_dir(dir.path())
+        .args(["compute", &input, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("conversations: 3"), "{stderr}");
+    assert!(stderr.contains("rejected: 1"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no progress bar when stderr is not a terminal: {stderr}");
+    let expected = vec![("w1".into(), "z".into()), ("w2".into(), "a".into()), ("w2".into(), "b".into())];
+    assert_eq!(ids(&read(&out, "conversations-new.ndjson")), expected);
+    assert_eq!(ids(&read(&out, "conversations-legacy.ndjson")), expected);
+    let rejected: serde_json::Value = serde_json::from_str(read(&out, "rejected.ndjson").trim()).unwrap();
+    assert_eq!(rejected["line"], 3, "blank lines count as lines");
+    assert_eq!(rejected["source"], input);
+    assert!(rejected["reason"].as_str().unwrap().starts_with("created_at: bad timestamp"));
+    let csv = read(&out, "conversations.csv");
+    assert!(csv.starts_with("conversation_id,workspace_id,message_type,inbound,"));
+    assert!(!csv.contains('\r') && !csv.starts_with('\u{feff}'));
+    assert_eq!(csv.lines().count(), 4);
+    let html = read(&out, "report.html");
+    assert!(html.contains("<html") && !html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn gz_input_gives_the_same_documents_as_plain_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{CONV_A}\n{CONV_B}\n");
+    let plain = write(dir.path(), "in.ndjson", &text);
+    let gz = dir.path().join("in.ndjson.gz");
+    let mut enc = GzEncoder::new(std::fs::File::create(&gz).unwrap(), Compression::default());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    convstats().args(["compute", &plain, "--out"]).arg(dir.path().join("p")).assert().success();
+    convstats().arg("compute").arg(&gz).arg("--out").arg(dir.path().join("g")).assert().success();
+    for f in ["conversations-new.ndjson", "conversations-legacy.ndjson", "conversations.csv"] {
+        assert_eq!(read(&dir.path().join("p"), f), read(&dir.path().join("g"), f), "{f}");
+    }
+}
+
+#[test]
+fn a_truncated_gzip_is_a_runtime_failure_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    for _ in 0..200 {
+        writeln!(enc, "{CONV_A}").unwrap();
+    }
+    let bytes = enc.finish().unwrap();
+    let gz = dir.path().join("cut.ndjson.gz");
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    convstats()
+        .arg("compute")
+        .arg(&gz)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("truncated"));
+}
+
+#[test]
+fn a_missing_input_file_is_bad_usage_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    convstats()
+        .current_dir(dir.path())
+        .args(["compute", "nope.ndjson"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("nope.ndjson"));
+}
+
+#[test]
+fn a_bad_configuration_is_exit_2_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "convstats.toml", "[workspaces.acme]\noffice_hours = \"missing\"\n");
+    convstats()
+        .current_dir(dir.path())
+        .args(["compute", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("workspaces.acme.office_hours"));
+}
+
+#[test]
+fn an_unknown_flag_is_exit_2() {
+    convstats().args(["compute", "--frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn stdin_is_read_with_dash_or_no_input() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["compute", "-"], vec!["compute"]] {
+        let out = dir.path().join(args.len().to_string());
+        convstats()
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .write_stdin(format!("{CONV_A}\n{BAD}\n"))
+            .assert()
+            .success();
+        assert_eq!(read(&out, "conversations-new.ndjson").lines().count(), 1);
+        assert!(read(&out, "rejected.ndjson").contains("\"source\":\"-\""));
+    }
+}
+
+#[test]
+fn several_files_are_read_in_order_so_the_later_one_wins_a_tie() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write(dir.path(), "1.ndjson", &format!("{CONV_A}\n"));
+    let second = write(dir.path(), "2.ndjson", &CONV_A.replace("\"open\"", "\"closed\""));
+    let out = dir.path().join("o");
+    convstats().args(["compute", &first, &second, "--out"]).arg(&out).assert().success();
+    assert!(read(&out, "conversations-new.ndjson").contains("\"state\":\"closed\""));
+    let out2 = dir.path().join("o2");
+    convstats().args(["compute", &second, &first, "--out"]).arg(&out2).assert().success();
+    assert!(read(&out2, "conversations-new.ndjson").contains("\"state\":\"open\""));
+}
+
+#[test]
+fn the_output_directory_comes_from_the_environment_when_no_flag_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.ndjson", CONV_A);
+    let out = dir.path().join("from-env");
+    convstats().env("CONVSTATS_OUT", &out).args(["compute", &input]).assert().success();
+    assert!(out.join("conversations-new.ndjson").exists());
+}
+
+#[test]
+fn a_line_over_16_mib_is_rejected_with_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = format!("{CONV_A}\n{}\n{CONV_B}\n", "x".repeat(20 * 1024 * 1024));
+    let input = write(dir.path(), "in.ndjson", &huge);
+    let out = dir.path().join("o");
+    convstats().args(["compute", &input, "--out"]).arg(&out).assert().success();
+    let rejected = read(&out, "rejected.ndjson");
+    assert!(rejected.contains("\"line\":2") && rejected.contains("16 MiB"), "{rejected}");
+    assert_eq!(read(&out, "conversations-new.ndjson").lines().count(), 2);
+}
+
+#[test]
+fn check_config_describes_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    convstats()
+        .current_dir(dir.path())
+        .arg("check-config")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("24/7"))
+        .stdout(predicates::str::contains("no bot author ids"));
+}
