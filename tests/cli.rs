@@ -9,7 +9,8 @@ use std::path::Path;
 
 const CONV_A: &str = r#"{"type":"conversation","id":"b","workspace_id":"w2","created_at":1700000000,"updated_at":1700000000,"source":{"delivered_as":"customer_initiated","author":{"type":"user","id":"u"}},"state":"open"}"#;
 const CONV_B: &str = r#"{"type":"conversation","id":"a","workspace_id":"w2","created_at":1700000000,"updated_at":1700000000,"source":{"author":{"type":"admin","id":"x"}}}"#;
-const CONV_C: &str = r#"{"type":"conversation","id":"z","workspace_id":"w1","created_at":1700000000}"#;
+const CONV_C: &str =
+    r#"{"type":"conversation","id":"z","workspace_id":"w1","created_at":1700000000}"#;
 const BAD: &str = r#"{"type":"conversation","id":"q","created_at":"yesterday"}"#;
 
 fn convstats() -> Command {
@@ -33,7 +34,10 @@ fn ids(ndjson: &str) -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["workspace_id"].as_str().unwrap().into(), v["conversation_id"].as_str().unwrap().into())
+            (
+                v["workspace_id"].as_str().unwrap().into(),
+                v["conversation_id"].as_str().unwrap().into(),
+            )
         })
         .collect()
 }
@@ -41,7 +45,11 @@ fn ids(ndjson: &str) -> Vec<(String, String)> {
 #[test]
 fn compute_writes_every_output_file_sorted_and_exits_0_despite_rejections() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(dir.path(), "in.ndjson", &format!("{CONV_A}\n\n{BAD}\n{CONV_B}\r\n{CONV_C}\n"));
+    let input = write(
+        dir.path(),
+        "in.ndjson",
+        &format!("{CONV_A}\n\n{BAD}\n{CONV_B}\r\n{CONV_C}\n"),
+    );
     let out = dir.path().join("out");
     let assert = convstats()
         .current_dir(dir.path())
@@ -52,14 +60,27 @@ fn compute_writes_every_output_file_sorted_and_exits_0_despite_rejections() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("conversations: 3"), "{stderr}");
     assert!(stderr.contains("rejected: 1"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "no progress bar when stderr is not a terminal: {stderr}");
-    let expected = vec![("w1".into(), "z".into()), ("w2".into(), "a".into()), ("w2".into(), "b".into())];
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no progress bar when stderr is not a terminal: {stderr}"
+    );
+    let expected = vec![
+        ("w1".into(), "z".into()),
+        ("w2".into(), "a".into()),
+        ("w2".into(), "b".into()),
+    ];
     assert_eq!(ids(&read(&out, "conversations-new.ndjson")), expected);
     assert_eq!(ids(&read(&out, "conversations-legacy.ndjson")), expected);
-    let rejected: serde_json::Value = serde_json::from_str(read(&out, "rejected.ndjson").trim()).unwrap();
+    let rejected: serde_json::Value =
+        serde_json::from_str(read(&out, "rejected.ndjson").trim()).unwrap();
     assert_eq!(rejected["line"], 3, "blank lines count as lines");
     assert_eq!(rejected["source"], input);
-    assert!(rejected["reason"].as_str().unwrap().starts_with("created_at: bad timestamp"));
+    assert!(
+        rejected["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("created_at: bad timestamp")
+    );
     let csv = read(&out, "conversations.csv");
     assert!(csv.starts_with("conversation_id,workspace_id,message_type,inbound,"));
     assert!(!csv.contains('\r') && !csv.starts_with('\u{feff}'));
@@ -77,10 +98,28 @@ fn gz_input_gives_the_same_documents_as_plain_input() {
     let mut enc = GzEncoder::new(std::fs::File::create(&gz).unwrap(), Compression::default());
     enc.write_all(text.as_bytes()).unwrap();
     enc.finish().unwrap();
-    convstats().args(["compute", &plain, "--out"]).arg(dir.path().join("p")).assert().success();
-    convstats().arg("compute").arg(&gz).arg("--out").arg(dir.path().join("g")).assert().success();
-    for f in ["conversations-new.ndjson", "conversations-legacy.ndjson", "conversations.csv"] {
-        assert_eq!(read(&dir.path().join("p"), f), read(&dir.path().join("g"), f), "{f}");
+    convstats()
+        .args(["compute", &plain, "--out"])
+        .arg(dir.path().join("p"))
+        .assert()
+        .success();
+    convstats()
+        .arg("compute")
+        .arg(&gz)
+        .arg("--out")
+        .arg(dir.path().join("g"))
+        .assert()
+        .success();
+    for f in [
+        "conversations-new.ndjson",
+        "conversations-legacy.ndjson",
+        "conversations.csv",
+    ] {
+        assert_eq!(
+            read(&dir.path().join("p"), f),
+            read(&dir.path().join("g"), f),
+            "{f}"
+        );
     }
 }
 
@@ -118,7 +157,11 @@ fn a_missing_input_file_is_bad_usage_exit_2() {
 #[test]
 fn a_bad_configuration_is_exit_2_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "convstats.toml", "[workspaces.acme]\noffice_hours = \"missing\"\n");
+    write(
+        dir.path(),
+        "convstats.toml",
+        "[workspaces.acme]\noffice_hours = \"missing\"\n",
+    );
     convstats()
         .current_dir(dir.path())
         .args(["compute", "-"])
@@ -130,7 +173,10 @@ fn a_bad_configuration_is_exit_2_with_the_key() {
 
 #[test]
 fn an_unknown_flag_is_exit_2() {
-    convstats().args(["compute", "--frobnicate"]).assert().code(2);
+    convstats()
+        .args(["compute", "--frobnicate"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -154,12 +200,24 @@ fn stdin_is_read_with_dash_or_no_input() {
 fn several_files_are_read_in_order_so_the_later_one_wins_a_tie() {
     let dir = tempfile::tempdir().unwrap();
     let first = write(dir.path(), "1.ndjson", &format!("{CONV_A}\n"));
-    let second = write(dir.path(), "2.ndjson", &CONV_A.replace("\"open\"", "\"closed\""));
+    let second = write(
+        dir.path(),
+        "2.ndjson",
+        &CONV_A.replace("\"open\"", "\"closed\""),
+    );
     let out = dir.path().join("o");
-    convstats().args(["compute", &first, &second, "--out"]).arg(&out).assert().success();
+    convstats()
+        .args(["compute", &first, &second, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     assert!(read(&out, "conversations-new.ndjson").contains("\"state\":\"closed\""));
     let out2 = dir.path().join("o2");
-    convstats().args(["compute", &second, &first, "--out"]).arg(&out2).assert().success();
+    convstats()
+        .args(["compute", &second, &first, "--out"])
+        .arg(&out2)
+        .assert()
+        .success();
     assert!(read(&out2, "conversations-new.ndjson").contains("\"state\":\"open\""));
 }
 
@@ -168,7 +226,11 @@ fn the_output_directory_comes_from_the_environment_when_no_flag_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "in.ndjson", CONV_A);
     let out = dir.path().join("from-env");
-    convstats().env("CONVSTATS_OUT", &out).args(["compute", &input]).assert().success();
+    convstats()
+        .env("CONVSTATS_OUT", &out)
+        .args(["compute", &input])
+        .assert()
+        .success();
     assert!(out.join("conversations-new.ndjson").exists());
 }
 
@@ -178,9 +240,16 @@ fn a_line_over_16_mib_is_rejected_with_its_line_number() {
     let huge = format!("{CONV_A}\n{}\n{CONV_B}\n", "x".repeat(20 * 1024 * 1024));
     let input = write(dir.path(), "in.ndjson", &huge);
     let out = dir.path().join("o");
-    convstats().args(["compute", &input, "--out"]).arg(&out).assert().success();
+    convstats()
+        .args(["compute", &input, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     let rejected = read(&out, "rejected.ndjson");
-    assert!(rejected.contains("\"line\":2") && rejected.contains("16 MiB"), "{rejected}");
+    assert!(
+        rejected.contains("\"line\":2") && rejected.contains("16 MiB"),
+        "{rejected}"
+    );
     assert_eq!(read(&out, "conversations-new.ndjson").lines().count(), 2);
 }
 

@@ -137,8 +137,16 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
         bar.finish_and_clear();
     }
     read_result.map_err(Failure::Runtime)?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "read, parsed and merged"
+    );
     let report = ingest::combine(reports);
     let (conversations, deleted) = ingest.finish();
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "conversations finished and sorted"
+    );
     let run = RunSummary {
         inputs: names.clone(),
         lines: report.counts.lines,

@@ -217,42 +217,22 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Record>, String> {
     }
     let raw: RawRecord = match serde_json::from_slice(line) {
         Ok(r) => r,
-        Err(e) => return Err(explain_json_error(line, "", &e)),
+        Err(e) => return Err(explain_json_error("", &e)),
     };
     validate(raw).map(Some)
 }
 
-/// Re-parses a line that failed, with path tracking, to say where and why.
-fn explain_json_error(text: &[u8], prefix: &str, original: &serde_json::Error) -> String {
-    let de = &mut serde_json::Deserializer::from_slice(text);
-    match serde_path_to_error::deserialize::<_, RawRecord>(de) {
-        // The value itself was fine: the error came after it.
-        Ok(_) => {
-            let full = original.to_string();
-            let at = if prefix.is_empty() && original.column() > 0 {
-                format!(" (column {})", original.column())
-            } else {
-                String::new()
-            };
-            format!("{prefix}{}{at}", strip_position(&full))
-        }
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let full = inner.to_string();
-            let msg = strip_position(&full);
-            let at = if prefix.is_empty() && inner.column() > 0 {
-                format!(" (column {})", inner.column())
-            } else {
-                String::new()
-            };
-            if path == "." || path.is_empty() {
-                format!("{prefix}{msg}{at}")
-            } else {
-                format!("{prefix}{path}: {msg}{at}")
-            }
-        }
-    }
+/// Says what was wrong with a line serde_json refused: the field path and
+/// the reason, plus the column for a whole line.
+fn explain_json_error(prefix: &str, e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let msg = raw::explain(strip_position(&full));
+    let at = if prefix.is_empty() && e.column() > 0 {
+        format!(" (column {})", e.column())
+    } else {
+        String::new()
+    };
+    format!("{prefix}{msg}{at}")
 }
 
 fn strip_position(msg: &str) -> &str {
@@ -280,26 +260,15 @@ fn workspace_of(workspace_id: Option<Id>, app_id: Option<Id>) -> Result<Option<I
     Ok(Some(ws))
 }
 
-fn author(raw: Option<RawAuthor>, required: bool, at: &str) -> Result<Option<Author>, String> {
-    let Some(a) = raw else {
-        return if required {
-            Err(format!("{at}{}", missing("author.type")))
-        } else {
-            Ok(None)
-        };
-    };
-    let Some(kind) = a.kind else {
-        return if required {
-            Err(format!("{at}{}", missing("author.type")))
-        } else {
-            Ok(None)
-        };
-    };
-    Ok(Some(Author {
+/// An author; `None` when absent or without a type.
+fn author(raw: Option<RawAuthor>) -> Option<Author> {
+    let a = raw?;
+    let kind = a.kind?;
+    Some(Author {
         kind: AuthorType::parse(&kind),
         id: a.id.map(|i| i.0),
         ai: a.from_ai_agent.0 || a.is_ai_answer.0,
-    }))
+    })
 }
 
 struct PartFields {
@@ -326,17 +295,12 @@ impl From<RawPart> for PartFields {
     }
 }
 
-fn part(p: PartFields, at: &str) -> Result<Part, String> {
-    let id = p.id.ok_or_else(|| format!("{at}{}", missing("id")))?.0;
-    let part_type = p
-        .part_type
-        .ok_or_else(|| format!("{at}{}", missing("part_type")))?;
-    let created_at = p
-        .created_at
-        .ok_or_else(|| format!("{at}{}", missing("created_at")))?
-        .0;
-    let author =
-        author(p.author, true, at)?.ok_or_else(|| format!("{at}{}", missing("author.type")))?;
+/// Validates a part; the error names the missing field (callers say where).
+fn part(p: PartFields) -> Result<Part, String> {
+    let id = p.id.ok_or_else(|| missing("id"))?.0;
+    let part_type = p.part_type.ok_or_else(|| missing("part_type"))?;
+    let created_at = p.created_at.ok_or_else(|| missing("created_at"))?.0;
+    let author = author(p.author).ok_or_else(|| missing("author.type"))?;
     Ok(Part {
         id,
         part_type: PartType::parse(&part_type),
@@ -348,16 +312,16 @@ fn part(p: PartFields, at: &str) -> Result<Part, String> {
     })
 }
 
-fn source(raw: RawSource) -> Result<(Source, Tri<raw::RawTs>), String> {
+fn source(raw: RawSource) -> (Source, Tri<raw::RawTs>) {
     let src = Source {
         delivered_as: raw
             .delivered_as
             .0
             .as_deref()
             .and_then(MessageType::from_delivered_as),
-        author: author(raw.author, false, "source.")?,
+        author: author(raw.author),
     };
-    Ok((src, raw.created_at))
+    (src, raw.created_at)
 }
 
 /// Builds a conversation record from the conversation fields of `raw`.
@@ -379,18 +343,21 @@ fn conversation(
         Tri::Absent => (None, None),
         Tri::Null => (Some(None), None),
         Tri::Value(s) => {
-            let (src, created) = source(s).map_err(|e| format!("{at}{e}"))?;
+            let (src, created) = source(s);
             (Some(Some(src)), created.carried().map(|o| o.map(|t| t.0)))
         }
     };
     let raw_parts = raw
         .conversation_parts
         .and_then(|l| l.conversation_parts)
+        .map(|v| v.0)
         .unwrap_or_default();
     let mut parts = Vec::with_capacity(raw_parts.len());
     for (i, p) in raw_parts.into_iter().enumerate() {
-        let where_ = format!("{at}conversation_parts.conversation_parts[{i}]: ");
-        parts.push(part(p.into(), &where_)?);
+        parts.push(
+            part(p.into())
+                .map_err(|e| format!("{at}conversation_parts.conversation_parts[{i}]: {e}"))?,
+        );
     }
     Ok(ConversationRecord {
         key: ConversationKey { workspace_id, id },
@@ -423,18 +390,15 @@ fn validate(raw: RawRecord) -> Result<Record, String> {
             let workspace_id =
                 workspace_of(raw.workspace_id.map(|i| i.0), raw.app_id.map(|i| i.0))?
                     .unwrap_or_else(|| Id::from(DEFAULT_WORKSPACE));
-            let p = part(
-                PartFields {
-                    id: raw.id,
-                    part_type: raw.part_type,
-                    created_at: raw.created_at,
-                    updated_at: raw.updated_at,
-                    body: raw.body,
-                    author: raw.author,
-                    visible: raw.visible,
-                },
-                "",
-            )?;
+            let p = part(PartFields {
+                id: raw.id,
+                part_type: raw.part_type,
+                created_at: raw.created_at,
+                updated_at: raw.updated_at,
+                body: raw.body,
+                author: raw.author,
+                visible: raw.visible,
+            })?;
             Ok(Record::Part {
                 key: ConversationKey {
                     workspace_id,
@@ -466,7 +430,7 @@ fn notification(raw: RawRecord) -> Result<Record, String> {
         return Err("data.item: not a JSON object".to_string());
     }
     let item: RawRecord =
-        serde_json::from_slice(text).map_err(|e| explain_json_error(text, "data.item.", &e))?;
+        serde_json::from_slice(text).map_err(|e| explain_json_error("data.item.", &e))?;
     if topic == "conversation.deleted" {
         let id = item
             .id

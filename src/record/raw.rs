@@ -186,90 +186,207 @@ lenient!(LenientStr, "any value", |s: Seen| LenientStr(match s {
     _ => None,
 }));
 
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "an author object")]
-pub struct RawAuthor {
-    #[serde(rename = "type")]
-    pub kind: Option<CompactString>,
-    pub id: Option<RawId>,
-    #[serde(default)]
-    pub from_ai_agent: TrueFlag,
-    #[serde(default)]
-    pub is_ai_answer: TrueFlag,
+/// Marks an error message that carries a field path: `\u{1}path\u{1}message`.
+const PATH_MARK: char = '\u{1}';
+
+/// Strips serde_json's " at line L column C" from a message.
+fn without_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "a source object")]
-pub struct RawSource {
-    #[serde(default)]
-    pub delivered_as: LenientStr,
-    pub author: Option<RawAuthor>,
-    #[serde(default)]
-    pub created_at: Tri<RawTs>,
+/// Puts `segment` (a key, or `[i]`) in front of the path of `inner`.
+pub fn nest<E: de::Error>(segment: &str, inner: E) -> E {
+    let full = inner.to_string();
+    let msg = without_position(&full);
+    match msg
+        .strip_prefix(PATH_MARK)
+        .and_then(|m| m.split_once(PATH_MARK))
+    {
+        Some((path, rest)) => {
+            let sep = if path.starts_with('[') { "" } else { "." };
+            E::custom(format_args!(
+                "{PATH_MARK}{segment}{sep}{path}{PATH_MARK}{rest}"
+            ))
+        }
+        None => E::custom(format_args!("{PATH_MARK}{segment}{PATH_MARK}{msg}")),
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "a conversation part object")]
-pub struct RawPart {
-    pub id: Option<RawId>,
-    pub part_type: Option<CompactString>,
-    pub created_at: Option<RawTs>,
-    pub updated_at: Option<RawTs>,
-    #[serde(default)]
-    pub body: Body,
-    pub author: Option<RawAuthor>,
-    #[serde(default)]
-    pub visible: VisibleExt,
+/// Renders a message made by [`nest`] as `path: message`.
+pub fn explain(msg: &str) -> String {
+    match msg
+        .strip_prefix(PATH_MARK)
+        .and_then(|m| m.split_once(PATH_MARK))
+    {
+        Some((path, rest)) => format!("{path}: {rest}"),
+        None => msg.to_string(),
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "a conversation_part.list object")]
-pub struct RawPartList {
-    pub conversation_parts: Option<Vec<RawPart>>,
+/// A list of parts whose errors say which element failed.
+#[derive(Debug, Default)]
+pub struct PartVec(pub Vec<RawPart>);
+
+impl<'de> Deserialize<'de> for PartVec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PartVec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of conversation parts")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PartVec, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                loop {
+                    let i = out.len();
+                    match seq.next_element::<RawPart>() {
+                        Ok(Some(p)) => out.push(p),
+                        Ok(None) => return Ok(PartVec(out)),
+                        Err(e) => return Err(nest(&format!("[{i}]"), e)),
+                    }
+                }
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "an object")]
-pub struct RawData<'a> {
-    #[serde(borrow)]
-    pub item: Option<&'a RawValue>,
+/// Declares a struct of optional fields and a `Deserialize` for it that
+/// matches keys as raw bytes: serde_json then skips UTF-8 validation of keys
+/// (keys only select fields; unknown ones are skipped unread, as IgnoredAny
+/// would). A repeated known key is an error, as with serde's derive.
+macro_rules! raw_object {
+    ($(#[$m:meta])* $name:ident, $expecting:literal { $($field:ident: $ty:ty = $key:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Default)]
+        pub struct $name {
+            $(pub $field: $ty),*
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[allow(non_camel_case_types)]
+                #[derive(Clone, Copy)]
+                enum Field { $($field,)* Unknown }
+                const NAMES: &[&str] = &[$($key),*];
+
+                struct KeySeed;
+                impl<'de> de::DeserializeSeed<'de> for KeySeed {
+                    type Value = Field;
+                    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+                        d.deserialize_bytes(KeySeed)
+                    }
+                }
+                impl Visitor<'_> for KeySeed {
+                    type Value = Field;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a field name")
+                    }
+                    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Field, E> {
+                        $(if v == $key.as_bytes() {
+                            return Ok(Field::$field);
+                        })*
+                        Ok(Field::Unknown)
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+                        self.visit_bytes(v.as_bytes())
+                    }
+                }
+
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut out = $name::default();
+                        let mut seen = [false; Field::Unknown as usize];
+                        while let Some(field) = map.next_key_seed(KeySeed)? {
+                            if let Some(s) = seen.get_mut(field as usize) {
+                                if *s {
+                                    let name = NAMES.get(field as usize).copied().unwrap_or("?");
+                                    return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+                                }
+                                *s = true;
+                            }
+                            match field {
+                                $(Field::$field => {
+                                    out.$field = map.next_value().map_err(|e| nest($key, e))?
+                                })*
+                                Field::Unknown => {
+                                    map.next_value::<IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
 }
 
-/// Every field any record kind reads, in one flat struct.
-#[derive(Debug, Deserialize)]
-#[serde(expecting = "a JSON object")]
-pub struct RawRecord<'a> {
-    #[serde(rename = "type")]
-    pub kind: Option<CompactString>,
-    pub id: Option<RawId>,
-    pub created_at: Option<RawTs>,
-    pub updated_at: Option<RawTs>,
-    #[serde(default)]
-    pub state: Tri<CompactString>,
-    #[serde(default)]
-    pub admin_assignee_id: Tri<RawId>,
-    #[serde(default)]
-    pub team_assignee_id: Tri<RawId>,
-    #[serde(default)]
-    pub source: Tri<RawSource>,
-    pub conversation_parts: Option<RawPartList>,
-    pub workspace_id: Option<RawId>,
-    pub app_id: Option<RawId>,
-    #[serde(default)]
-    pub message_type: Tri<LenientStr>,
+raw_object!(RawAuthor, "an author object" {
+    kind: Option<CompactString> = "type",
+    id: Option<RawId> = "id",
+    from_ai_agent: TrueFlag = "from_ai_agent",
+    is_ai_answer: TrueFlag = "is_ai_answer",
+});
+
+raw_object!(RawSource, "a source object" {
+    delivered_as: LenientStr = "delivered_as",
+    author: Option<RawAuthor> = "author",
+    created_at: Tri<RawTs> = "created_at",
+});
+
+raw_object!(RawPart, "a conversation part object" {
+    id: Option<RawId> = "id",
+    part_type: Option<CompactString> = "part_type",
+    created_at: Option<RawTs> = "created_at",
+    updated_at: Option<RawTs> = "updated_at",
+    body: Body = "body",
+    author: Option<RawAuthor> = "author",
+    visible: VisibleExt = "visible",
+});
+
+raw_object!(RawPartList, "a conversation_part.list object" {
+    conversation_parts: Option<PartVec> = "conversation_parts",
+});
+
+raw_object!(RawData, "an object" {
+    item: Option<Box<RawValue>> = "item",
+});
+
+raw_object!(
+    /// Every field any record kind reads, in one flat struct.
+    RawRecord, "a JSON object" {
+    kind: Option<CompactString> = "type",
+    id: Option<RawId> = "id",
+    created_at: Option<RawTs> = "created_at",
+    updated_at: Option<RawTs> = "updated_at",
+    state: Tri<CompactString> = "state",
+    admin_assignee_id: Tri<RawId> = "admin_assignee_id",
+    team_assignee_id: Tri<RawId> = "team_assignee_id",
+    source: Tri<RawSource> = "source",
+    conversation_parts: Option<RawPartList> = "conversation_parts",
+    workspace_id: Option<RawId> = "workspace_id",
+    app_id: Option<RawId> = "app_id",
+    message_type: Tri<LenientStr> = "message_type",
     // conversation_part records
-    pub part_type: Option<CompactString>,
-    #[serde(default)]
-    pub body: Body,
-    pub author: Option<RawAuthor>,
-    #[serde(default)]
-    pub visible: VisibleExt,
-    pub conversation_id: Option<RawId>,
+    part_type: Option<CompactString> = "part_type",
+    body: Body = "body",
+    author: Option<RawAuthor> = "author",
+    visible: VisibleExt = "visible",
+    conversation_id: Option<RawId> = "conversation_id",
     // notification_event records
-    pub topic: Option<CompactString>,
-    #[serde(borrow)]
-    pub data: Option<RawData<'a>>,
-}
+    topic: Option<CompactString> = "topic",
+    data: Option<RawData> = "data",
+});
 
 #[cfg(test)]
 mod tests {
