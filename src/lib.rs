@@ -1,2 +1,3 @@
 //! convstats: customer-support conversation events → reporting metrics.
+pub mod r#gen;
 pub mod office_hours;
