@@ -1724,26 +1724,26 @@ pub fn write_all(params: &GenParams, w: &mut dyn Write) -> io::Result<()> {
         return w.flush();
     }
     let per_batch = CHUNK * (rayon::current_num_threads().max(1) as u64) * 2;
+    if rayon::current_thread_index().is_some() {
+        // Called on a rayon worker: blocking it on a channel could starve the
+        // pool, so generate each batch in the pool and write it here.
+        let mut start = 0u64;
+        while start < n {
+            let end = start.saturating_add(per_batch).min(n);
+            for chunk in generate_batch(params, start, end) {
+                w.write_all(&chunk)?;
+            }
+            start = end;
+        }
+        return w.flush();
+    }
     let result = std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Vec<Vec<u8>>>(1);
         let producer = scope.spawn(move || {
             let mut start = 0u64;
             while start < n {
                 let end = start.saturating_add(per_batch).min(n);
-                let chunks: Vec<(u64, u64)> = (start..end)
-                    .step_by(CHUNK as usize)
-                    .map(|a| (a, a.saturating_add(CHUNK).min(end)))
-                    .collect();
-                let batch: Vec<Vec<u8>> = chunks
-                    .into_par_iter()
-                    .map(|(a, b)| {
-                        let mut buf = Vec::with_capacity((b - a) as usize * 4096);
-                        for i in a..b {
-                            write_conversation(params, i, &mut buf);
-                        }
-                        buf
-                    })
-                    .collect();
+                let batch = generate_batch(params, start, end);
                 if tx.send(batch).is_err() {
                     return; // the writer stopped
                 }
@@ -1767,4 +1767,22 @@ pub fn write_all(params: &GenParams, w: &mut dyn Write) -> io::Result<()> {
     });
     result?;
     w.flush()
+}
+
+/// Conversations `start..end`, generated in parallel chunks, in order.
+fn generate_batch(params: &GenParams, start: u64, end: u64) -> Vec<Vec<u8>> {
+    let chunks: Vec<(u64, u64)> = (start..end)
+        .step_by(CHUNK as usize)
+        .map(|a| (a, a.saturating_add(CHUNK).min(end)))
+        .collect();
+    chunks
+        .into_par_iter()
+        .map(|(a, b)| {
+            let mut buf = Vec::with_capacity((b - a) as usize * 4608);
+            for i in a..b {
+                write_conversation(params, i, &mut buf);
+            }
+            buf
+        })
+        .collect()
 }

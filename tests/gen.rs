@@ -594,3 +594,17 @@ fn sample_config_describes_the_workspaces() {
     assert_eq!(r#gen::workspace_info(1).zone, chrono_tz::America::New_York);
     assert_eq!(r#gen::workspace_info(2).zone, chrono_tz::Australia::Sydney);
 }
+
+#[test]
+fn write_all_is_the_same_inside_a_small_rayon_pool() {
+    let p = params(3000, 11);
+    let expected = generate(&p);
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let inside = pool.install(|| generate(&p));
+        assert_eq!(inside, expected, "{threads} threads, called on a worker");
+    }
+}
