@@ -817,7 +817,7 @@ impl Story<'_> {
 
     fn rounds(&mut self) -> u32 {
         let mut n = 1;
-        while n < 8 && self.rng.chance(0.65) {
+        while n < 9 && self.rng.chance(0.68) {
             n += 1;
         }
         n
@@ -1254,7 +1254,7 @@ impl Customer {
         raw(out, ",\"name\":\"");
         raw(out, first);
         raw(out, " ");
-        // Only LAST holds a character to escape (the apostrophe needs none).
+        // The name tables hold no character that JSON needs escaped.
         raw(out, last);
         raw(out, "\",\"email\":\"");
         raw(out, fs);
@@ -1415,6 +1415,15 @@ pub fn write_conversation(params: &GenParams, index: u64, out: &mut Vec<u8>) {
             story.fcr = Some(sent);
             story.waiting_since = Some(sent);
             let _ = story.reception().and_then(|()| {
+                if story.rng.chance(0.04) {
+                    // Nobody answers: still waiting, or closed as idle by Operator.
+                    if story.rng.chance(0.5) {
+                        let at = story.t + story.rng.range(DAY, 3 * DAY);
+                        let body = Some(BOT_IDLE_CLOSE);
+                        story.add("close", at, Who::Operator, body, Target::None)?;
+                    }
+                    return Ok(());
+                }
                 let rounds = story.rounds();
                 story.exchange(rounds)?;
                 story.resolve()
