@@ -591,7 +591,8 @@ impl Story<'_> {
             if self.state != State::Closed {
                 self.waiting_since.get_or_insert(t);
             }
-        } else if visible && !customer {
+        } else if visible && matches!(who, Who::Admin(_)) {
+            // A human admin's visible reply ends the wait; bots' do not.
             self.waiting_since = None;
         }
         Ok(())
