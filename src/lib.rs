@@ -10,6 +10,7 @@ pub mod document;
 pub mod ingest;
 pub mod input;
 pub mod metrics;
+pub mod r#gen;
 pub mod office_hours;
 pub mod output;
 pub mod record;
