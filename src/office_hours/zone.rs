@@ -123,6 +123,31 @@ mod tests {
         assert!(z.transitions() > 200);
     }
 
+    /// Daily sampling finds every change: against hourly sampling, for every
+    /// zone chrono-tz knows, over 1970-2101. Slow (minutes unoptimised):
+    /// `cargo test --release --lib -- --ignored daily_sampling`.
+    #[test]
+    #[ignore]
+    fn daily_sampling_misses_nothing() {
+        let mut missed = Vec::new();
+        for tz in chrono_tz::TZ_VARIANTS {
+            let z = Zone::discover(tz);
+            let mut t = MIN_T;
+            let mut j = 0;
+            while t < DENSE_UNTIL {
+                while z.times.get(j + 1).is_some_and(|&x| x <= t) {
+                    j += 1;
+                }
+                if z.offsets.get(j) != Some(&offset_at(tz, t)) {
+                    missed.push((tz.name(), t));
+                    break;
+                }
+                t += 3600;
+            }
+        }
+        assert!(missed.is_empty(), "{missed:?}");
+    }
+
     #[test]
     fn utc_has_none() {
         assert_eq!(Zone::discover(chrono_tz::UTC).transitions(), 0);
