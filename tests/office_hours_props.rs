@@ -260,9 +260,10 @@ const NOTABLE: [i64; 9] = [
     1_798_761_600,   // 2027-01-01
 ];
 
-/// An anchor instant: near a transition of the zone, a notable date, or random.
+/// An anchor instant: a transition of the zone, a notable date, a local
+/// midnight, or anywhere.
 fn anchor(zone_idx: usize, kind: u8, pick: u64, random: i64) -> i64 {
-    match kind % 4 {
+    match kind % 5 {
         0 | 1 => TRANSITIONS.with(|t| {
             let list = &t[zone_idx];
             if list.is_empty() {
@@ -272,8 +273,25 @@ fn anchor(zone_idx: usize, kind: u8, pick: u64, random: i64) -> i64 {
             }
         }),
         2 => NOTABLE[(pick % NOTABLE.len() as u64) as usize],
+        3 => local_midnight(ZONES[zone_idx], random),
         _ => random,
     }
+}
+
+/// The instant of the zone's local midnight starting the local date of `t`
+/// (or the first instant of that date, when midnight was skipped).
+fn local_midnight(zone: &str, t: i64) -> i64 {
+    let tz: Tz = zone.parse().expect("zone");
+    let Some(dt) = DateTime::from_timestamp(t.clamp(DAY, MAX_T - DAY), 0) else {
+        return t;
+    };
+    let date = dt.with_timezone(&tz).date_naive();
+    (0..24 * 60)
+        .find_map(|m| {
+            let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(m);
+            tz.from_local_datetime(&local).earliest()
+        })
+        .map_or(t, |d| d.timestamp())
 }
 
 fn date_of(t: i64) -> NaiveDate {
