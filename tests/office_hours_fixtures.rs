@@ -210,6 +210,46 @@ fn apia_2011_12_30_skipped_date() {
     );
 }
 
+// ------------------------------------------- 30-minute and 2-hour DST
+
+/// Australia/Lord_Howe 2024-04-07 (Sunday): at 02:00 daylight time (+11,
+/// 15:00Z on the 6th) clocks go back 30 minutes to 01:30 (+10:30). Local
+/// 01:30-02:00 happens twice: 14:30Z-15:00Z and 15:00Z-15:30Z.
+#[test]
+fn lord_howe_half_hour_fold() {
+    let s = schedule(
+        r#"timezone = "Australia/Lord_Howe"
+        sunday = ["01:30-02:00"]"#,
+    );
+    assert_eq!(
+        s.office_seconds(utc("2024-04-06T00:00:00Z"), utc("2024-04-07T12:00:00Z")),
+        H
+    );
+    assert_eq!(
+        s.office_seconds(utc("2024-04-06T14:30:00Z"), utc("2024-04-06T15:30:00Z")),
+        H
+    );
+}
+
+/// Antarctica/Troll 2024-03-31 (Sunday): at 01:00Z clocks go from +00 to +02,
+/// so local 01:00-03:00 is skipped. Sunday 00:00-04:00 is open 00:00-01:00
+/// (00:00Z-01:00Z) and 03:00-04:00 (01:00Z-02:00Z): 2 h.
+#[test]
+fn troll_two_hour_gap() {
+    let s = schedule(
+        r#"timezone = "Antarctica/Troll"
+        sunday = ["00:00-04:00"]"#,
+    );
+    assert_eq!(
+        s.office_seconds(utc("2024-03-30T12:00:00Z"), utc("2024-03-31T12:00:00Z")),
+        2 * H
+    );
+    assert_eq!(
+        s.office_seconds(utc("2024-03-31T00:00:00Z"), utc("2024-03-31T02:00:00Z")),
+        2 * H
+    );
+}
+
 // ------------------------------------------------------------- holidays
 
 /// Friday 2026-12-25 22:00 to Saturday 06:00, Saturday 2026-12-26 a holiday:
@@ -343,6 +383,12 @@ fn extreme_inputs() {
         Schedule::always_open().office_seconds(i64::MIN, i64::MAX),
         i64::MAX
     );
+}
+
+#[test]
+fn schedule_is_clone_debug_send_sync() {
+    fn check<T: Clone + std::fmt::Debug + Send + Sync>() {}
+    check::<Schedule>();
 }
 
 #[test]

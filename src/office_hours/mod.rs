@@ -31,8 +31,9 @@ use chrono_tz::Tz;
 
 use config::{DAY, DAY_KEYS, RawSchedule, WEEK, date_text};
 use profile::Profile;
+use zone::Zone;
+pub use zone::ZoneCache;
 use zone::{MAX_T, MIN_T};
-pub use zone::{Zone, ZoneCache};
 
 /// Days from the Monday before the Unix epoch (1969-12-29) to 1970-01-01.
 const EPOCH_WEEKDAY: i64 = 3;

@@ -28,7 +28,7 @@ const SPARSE_STEP: i64 = 182 * DAY;
 
 /// The offsets of one zone over `[MIN_T, MAX_T]`.
 #[derive(Debug, Clone)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// Instants at which an offset starts; `times[0] == MIN_T`.
     pub(crate) times: Vec<i64>,
     /// `offsets[i]` (seconds east of UTC) holds on `[times[i], times[i + 1])`.
@@ -49,7 +49,7 @@ pub(crate) fn offset_at(tz: Tz, t: i64) -> i64 {
 
 impl Zone {
     /// Find every offset change of `tz` in `[MIN_T, MAX_T]`.
-    pub fn discover(tz: Tz) -> Zone {
+    pub(crate) fn discover(tz: Tz) -> Zone {
         let mut times = vec![MIN_T];
         let mut offsets = vec![offset_at(tz, MIN_T)];
         let mut a = MIN_T;
@@ -82,7 +82,8 @@ impl Zone {
     }
 
     /// Number of offset changes found.
-    pub fn transitions(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn transitions(&self) -> usize {
         self.times.len().saturating_sub(1)
     }
 }
