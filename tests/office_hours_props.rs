@@ -480,7 +480,7 @@ proptest! {
         for (x, y) in [(a, b), (b, c), (a, c)] {
             let (lo, hi) = (x.min(y), x.max(y));
             let ooo = s.office_seconds(lo, hi);
-            let plain = hi.clamp(0, MAX_T) - lo.clamp(0, MAX_T);
+            let plain = hi.clamp(0, MAX_T + 1) - lo.clamp(0, MAX_T + 1);
             prop_assert!(0 <= ooo && ooo <= plain, "ooo {} plain {}", ooo, plain);
         }
     }
@@ -539,7 +539,7 @@ proptest! {
     ) {
         let cfg = always_open_cfg(ZONES[z], form, minute);
         let s = cfg.compile();
-        let (lo, hi) = (a.clamp(0, MAX_T), c.clamp(0, MAX_T));
+        let (lo, hi) = (a.clamp(0, MAX_T + 1), c.clamp(0, MAX_T + 1));
         prop_assert_eq!(s.office_seconds(lo, hi), hi - lo);
         prop_assert_eq!(Schedule::always_open().office_seconds(lo, hi), hi - lo);
     }

@@ -33,7 +33,7 @@ use config::{DAY, DAY_KEYS, RawSchedule, WEEK, date_text};
 use profile::Profile;
 use zone::Zone;
 pub use zone::ZoneCache;
-use zone::{MAX_T, MIN_T};
+use zone::{END_T, MIN_T};
 
 /// Days from the Monday before the Unix epoch (1969-12-29) to 1970-01-01.
 const EPOCH_WEEKDAY: i64 = 3;
@@ -102,8 +102,9 @@ impl Schedule {
     /// Office seconds in `[from, to)` of Unix seconds; negative when
     /// `to < from` (`office(a, b) == -office(b, a)`).
     ///
-    /// Instants are clamped to 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z
-    /// for configured schedules; never panics.
+    /// For configured schedules both ends are clamped to
+    /// 1970-01-01T00:00:00Z ..= 10000-01-01T00:00:00Z, so every second of the
+    /// years 1970 to 9999 can be counted and nothing outside; never panics.
     pub fn office_seconds(&self, from: i64, to: i64) -> i64 {
         match &self.kind {
             Kind::AlwaysOpen => to.saturating_sub(from),
@@ -258,7 +259,7 @@ impl Compiled {
     /// `F(t)`: office seconds before `t`, up to a constant.
     #[inline]
     fn f(&self, t: i64) -> i64 {
-        let t = t.clamp(MIN_T, MAX_T);
+        let t = t.clamp(MIN_T, END_T);
         let n = self.times.partition_point(|&x| x <= t);
         let j = n.saturating_sub(1);
         let o = self.offsets.get(j).copied().unwrap_or(0);

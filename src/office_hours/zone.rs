@@ -21,6 +21,9 @@ use super::config::DAY;
 pub(crate) const MIN_T: i64 = 0;
 /// Last instant a query is answered for (9999-12-31T23:59:59Z).
 pub(crate) const MAX_T: i64 = 253_402_300_799;
+/// Queries clamp their ends to `[MIN_T, END_T]`, so that the second starting
+/// at `MAX_T` still counts (END_T is 10000-01-01T00:00:00Z).
+pub(crate) const END_T: i64 = MAX_T + 1;
 /// 2101-01-01T00:00:00Z: daily sampling up to here, sparse after.
 pub(crate) const DENSE_UNTIL: i64 = 4_133_980_800;
 /// Sampling step past [`DENSE_UNTIL`] (about half a year).
