@@ -584,3 +584,26 @@ fn several_errors_give_several_lines() {
     );
     assert!(e.iter().all(|l| !l.contains('\n')));
 }
+
+#[test]
+fn error_not_a_table_and_quoted_name() {
+    let e = match compile("emea", &toml::Value::String("Europe/Dublin".into())) {
+        Ok(_) => panic!("a string is not a schedule"),
+        Err(e) => e,
+    };
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("office_hours.emea: expected a table"),
+        "{e:?}"
+    );
+    // A name that is not a bare TOML key is quoted in the key.
+    let v: toml::Value = toml::from_str(r#"timezone = "Nowhere/Town""#).expect("TOML");
+    let e = match compile("eu west", &v) {
+        Ok(_) => panic!("unknown zone"),
+        Err(e) => e,
+    };
+    assert!(
+        e[0].starts_with(r#"office_hours."eu west".timezone: "#),
+        "{e:?}"
+    );
+}

@@ -99,7 +99,7 @@ pub(crate) fn date_text(days: i64) -> String {
 }
 
 /// Quote a TOML key segment when it is not a bare key.
-fn key_segment(name: &str) -> String {
+pub(crate) fn key_segment(name: &str) -> String {
     let bare = !name.is_empty()
         && name
             .bytes()

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-use config::{DAY, DAY_KEYS, RawSchedule, WEEK, date_text};
+use config::{DAY, DAY_KEYS, RawSchedule, WEEK, date_text, key_segment};
 use profile::Profile;
 use zone::Zone;
 pub use zone::ZoneCache;
@@ -270,7 +270,12 @@ impl Compiled {
     fn describe(&self) -> String {
         let mut out = String::new();
         let tz: Tz = self.raw.tz;
-        let _ = writeln!(out, "office_hours.{}: zone {}", self.name, tz.name());
+        let _ = writeln!(
+            out,
+            "office_hours.{}: zone {}",
+            key_segment(&self.name),
+            tz.name()
+        );
         let versions = &self.raw.versions;
         for (i, v) in versions.iter().enumerate() {
             let next = versions.get(i + 1).and_then(|n| n.effective_from);
