@@ -269,6 +269,54 @@ fn check_overlaps(mut placed: Vec<Placed>, period: Option<i64>, errors: &mut Err
     }
 }
 
+/// One well-formed item of an interval array: its key, text and ends in
+/// seconds after midnight (end may be 86 400).
+struct Item {
+    key: String,
+    text: String,
+    start: i64,
+    end: i64,
+}
+
+/// The well-formed items of an array of `"HH:MM-HH:MM"` strings under `key`;
+/// every malformed item is reported. `None` (reported) when `v` is no array.
+fn parse_items(v: &Value, key: &str, array_hint: &str, errors: &mut Errors) -> Option<Vec<Item>> {
+    let Some(items) = v.as_array() else {
+        errors.push(
+            key,
+            format!(
+                "expected an array of \"HH:MM-HH:MM\" strings ({array_hint}), found {}",
+                type_name(v)
+            ),
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ikey = format!("{key}[{i}]");
+        let Some(text) = item.as_str() else {
+            errors.push(
+                &ikey,
+                format!(
+                    "expected a string \"HH:MM-HH:MM\", found {}",
+                    type_name(item)
+                ),
+            );
+            continue;
+        };
+        match parse_range(text) {
+            Err(msg) => errors.push(&ikey, msg),
+            Ok((start, end)) => out.push(Item {
+                key: ikey,
+                text: text.to_string(),
+                start,
+                end,
+            }),
+        }
+    }
+    Some(out)
+}
+
 /// Parse the seven day keys of `table` (base or a version) under `prefix`.
 fn parse_week(table: &toml::Table, prefix: &str, errors: &mut Errors) -> Week {
     let mut week: Week = Default::default();
@@ -276,45 +324,29 @@ fn parse_week(table: &toml::Table, prefix: &str, errors: &mut Errors) -> Week {
     for (wd, day) in DAY_KEYS.iter().enumerate() {
         let key = format!("{prefix}.{day}");
         let Some(v) = table.get(*day) else { continue };
-        let Some(items) = v.as_array() else {
-            errors.push(
-                &key,
-                format!(
-                    "expected an array of \"HH:MM-HH:MM\" strings (e.g. [\"09:00-17:30\"]), found {}",
-                    type_name(v)
-                ),
-            );
-            continue;
-        };
-        for (i, item) in items.iter().enumerate() {
-            let ikey = format!("{key}[{i}]");
-            let Some(text) = item.as_str() else {
-                errors.push(
-                    &ikey,
-                    format!(
-                        "expected a string \"HH:MM-HH:MM\", found {}",
-                        type_name(item)
-                    ),
-                );
-                continue;
+        let items = parse_items(v, &key, "e.g. [\"09:00-17:30\"]", errors);
+        for Item {
+            key,
+            text,
+            start,
+            end,
+        } in items.unwrap_or_default()
+        {
+            let len = if end > start {
+                end - start
+            } else {
+                DAY - start + end
             };
-            match parse_range(text) {
-                Err(msg) => errors.push(&ikey, msg),
-                Ok((s, e)) => {
-                    let len = if e > s { e - s } else { DAY - s + e };
-                    let iv = Interval { start: s, len };
-                    if let Some(slot) = week.get_mut(wd) {
-                        slot.push(iv);
-                    }
-                    let ws = wd as i64 * DAY + s;
-                    placed.push(Placed {
-                        start: ws,
-                        end: ws + len,
-                        key: ikey,
-                        text: text.to_string(),
-                    });
-                }
+            if let Some(slot) = week.get_mut(wd) {
+                slot.push(Interval { start, len });
             }
+            let ws = wd as i64 * DAY + start;
+            placed.push(Placed {
+                start: ws,
+                end: ws + len,
+                key,
+                text,
+            });
         }
     }
     check_overlaps(placed, Some(WEEK), errors);
@@ -481,48 +513,24 @@ pub(crate) fn parse(name: &str, value: &Value) -> Result<RawSchedule, Vec<String
                             None
                         }
                     };
-                    let Some(items) = iv.as_array() else {
-                        errors.push(
-                            &dkey,
-                            format!(
-                                "expected an array of \"HH:MM-HH:MM\" strings (use [] for closed), found {}",
-                                type_name(iv)
-                            ),
-                        );
+                    let Some(items) = parse_items(iv, &dkey, "use [] for closed", &mut errors)
+                    else {
                         continue;
                     };
                     let mut ivs = Vec::new();
                     let mut placed = Vec::new();
-                    for (i, item) in items.iter().enumerate() {
-                        let ikey = format!("{dkey}[{i}]");
-                        let Some(text) = item.as_str() else {
+                    for Item { key, text, start, end } in items {
+                        if end <= start {
                             errors.push(
-                                &ikey,
-                                format!(
-                                    "expected a string \"HH:MM-HH:MM\", found {}",
-                                    type_name(item)
-                                ),
-                            );
-                            continue;
-                        };
-                        match parse_range(text) {
-                            Err(msg) => errors.push(&ikey, msg),
-                            Ok((s, e)) if e <= s => errors.push(
-                                &ikey,
+                                &key,
                                 format!(
                                     "{text:?}: override intervals need start < end and stay inside their date (24:00 allowed as the end); put the part after midnight under the next date"
                                 ),
-                            ),
-                            Ok((s, e)) => {
-                                ivs.push(Interval { start: s, len: e - s });
-                                placed.push(Placed {
-                                    start: s,
-                                    end: e,
-                                    key: ikey,
-                                    text: text.to_string(),
-                                });
-                            }
+                            );
+                            continue;
                         }
+                        ivs.push(Interval { start, len: end - start });
+                        placed.push(Placed { start, end, key, text });
                     }
                     check_overlaps(placed, None, &mut errors);
                     ivs.sort_by_key(|iv| iv.start);
