@@ -53,6 +53,27 @@ enum Command {
     },
     /// Validate the configuration and print each schedule's weekly open hours
     CheckConfig,
+    /// Write deterministic synthetic Intercom conversations (NDJSON) to stdout
+    Gen {
+        /// How many conversations
+        #[arg(long, default_value_t = 1000)]
+        conversations: u64,
+        /// Seed: the same arguments always give the same bytes
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of workspaces (ws-1, ws-2, ...)
+        #[arg(long, default_value_t = 3)]
+        workspaces: u32,
+        /// First date of the arrival window (YYYY-MM-DD)
+        #[arg(long, default_value = "2026-01-05")]
+        start: chrono::NaiveDate,
+        /// Length of the arrival window in days
+        #[arg(long, default_value_t = 28)]
+        days: u32,
+        /// Print a convstats.toml (office hours, bot ids) for the generated workspaces instead
+        #[arg(long)]
+        print_config: bool,
+    },
 }
 
 fn init_logging(cli: &Cli) {
@@ -90,6 +111,23 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Gen {
+            conversations,
+            seed,
+            workspaces,
+            start,
+            days,
+            print_config,
+        } => commands::r#gen::run(
+            &convstats::r#gen::GenParams {
+                conversations: *conversations,
+                seed: *seed,
+                workspaces: *workspaces,
+                start: *start,
+                days: *days,
+            },
+            *print_config,
+        ),
         Command::CheckConfig => {
             print!("{}", commands::check_config::describe(&settings));
             Ok(())

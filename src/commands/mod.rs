@@ -2,6 +2,7 @@
 
 pub mod check_config;
 pub mod compute;
+pub mod r#gen;
 
 /// How a command failed, which decides the exit code (cli.md).
 #[derive(Debug)]
