@@ -141,8 +141,11 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
         }
     }
     let defined = || {
-        let mut n: Vec<&str> = names.keys().map(String::as_str).collect();
-        n.sort_unstable();
+        let n: Vec<&str> = table
+            .get("office_hours")
+            .and_then(toml::Value::as_table)
+            .map(|t| t.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         if n.is_empty() {
             "none".to_string()
         } else {

@@ -264,3 +264,89 @@ fn check_config_describes_the_defaults() {
         .stdout(predicates::str::contains("24/7"))
         .stdout(predicates::str::contains("no bot author ids"));
 }
+
+#[test]
+fn a_configuration_with_several_errors_reports_one_line_per_error_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "bad.toml",
+        "[workspaces.beta]\noffice_hours = \"apac\"\n\
+         [office_hours.emea]\ntimezone = \"Europe/Dubln\"\nmonday = [\"09:00-12:30\", \"12:00-17:30\"]\n\
+         holidays = [\"2026-02-30\"]\n",
+    );
+    let out = convstats()
+        .current_dir(dir.path())
+        .args(["--config", &cfg, "check-config"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    for key in [
+        "office_hours.emea.timezone",
+        "office_hours.emea.monday[1]",
+        "office_hours.emea.holidays[0]",
+        "workspaces.beta.office_hours: unknown schedule \"apac\"; defined schedules: emea",
+    ] {
+        assert!(text.contains(key), "{key} missing from: {text}");
+    }
+    assert_eq!(text.lines().count(), 4, "one line per error: {text}");
+}
+
+#[test]
+fn gen_output_is_accepted_whole_and_first_contact_replies_agree() {
+    // gen writes Intercom's own first_contact_reply (computed independently
+    // in the generator); our metric must equal it on every conversation.
+    let dir = tempfile::tempdir().unwrap();
+    let data = convstats()
+        .args(["gen", "--conversations", "3000", "--seed", "7"])
+        .output()
+        .unwrap()
+        .stdout;
+    let input = dir.path().join("gen.ndjson");
+    std::fs::write(&input, &data).unwrap();
+    let cfg = convstats()
+        .args(["gen", "--print-config"])
+        .output()
+        .unwrap()
+        .stdout;
+    let cfg_path = dir.path().join("gen.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let out = dir.path().join("o");
+    convstats()
+        .arg("--config")
+        .arg(&cfg_path)
+        .arg("compute")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read(&out, "rejected.ndjson"), "");
+    let mut theirs = std::collections::HashMap::new();
+    for line in String::from_utf8(data).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = format!(
+            "{}:{}",
+            v["workspace_id"].as_str().unwrap(),
+            v["id"].as_str().unwrap()
+        );
+        theirs.insert(key, v["first_contact_reply"]["created_at"].as_i64());
+    }
+    let legacy = read(&out, "conversations-legacy.ndjson");
+    assert_eq!(legacy.lines().count(), 3000);
+    for line in legacy.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = format!(
+            "{}:{}",
+            v["workspace_id"].as_str().unwrap(),
+            v["conversation_id"].as_str().unwrap()
+        );
+        let ours = v["first_contact_reply_at"]
+            .as_str()
+            .map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp());
+        assert_eq!(ours, theirs[&key], "{key}");
+    }
+}

@@ -22,8 +22,8 @@ pub fn describe(settings: &Settings) -> String {
             "office hours: none configured; every workspace is 24/7"
         );
     }
-    for (name, schedule) in &settings.schedules {
-        let _ = writeln!(out, "\n[office_hours.{name}]\n{}", schedule.describe());
+    for (_, schedule) in &settings.schedules {
+        let _ = writeln!(out, "\n{}", schedule.describe().trim_end());
     }
     if !settings.workspaces.is_empty() {
         let _ = writeln!(out, "\nworkspaces:");
