@@ -1,2 +1,3 @@
 //! convstats: customer-support conversation events → reporting metrics.
+pub mod elasticsearch;
 pub mod office_hours;
