@@ -2,6 +2,7 @@
 //! Elasticsearch protocol double and small helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod docs;
 pub mod es_double;
 pub mod logs;
 

@@ -86,11 +86,18 @@ impl Index {
             .collect();
     }
 
-    fn after_write(&mut self) {
+    fn after_write(&mut self, id: &str) {
         // refresh_interval -1: only an explicit refresh publishes; otherwise
         // the double publishes at once (a real cluster does within 1 s).
         if !self.refresh_disabled() {
-            self.refresh();
+            match self.docs.get(id) {
+                Some(d) if d.source.is_some() => {
+                    self.searchable.insert(id.to_string(), d.clone());
+                }
+                _ => {
+                    self.searchable.remove(id);
+                }
+            }
         }
     }
 
@@ -880,7 +887,7 @@ impl Cluster {
                         source: None,
                     },
                 );
-                idx.after_write();
+                idx.after_write(id);
                 let mut item = base.clone();
                 let (status, result) = if live {
                     (200, "deleted")
@@ -915,7 +922,7 @@ impl Cluster {
                         source: Some(src.clone()),
                     },
                 );
-                idx.after_write();
+                idx.after_write(id);
                 let mut item = base.clone();
                 let (status, result) = if live {
                     (200, "updated")

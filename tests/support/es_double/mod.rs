@@ -47,6 +47,23 @@ pub struct Faults {
     pub max_content_length: usize,
     /// Required `Authorization` header value, when set.
     pub require_authorization: Option<String>,
+    /// Changes applied when the N-th `_bulk` request arrives (1-based),
+    /// with the phase label set from then on.
+    pub on_bulk: Vec<Trigger>,
+}
+
+/// A fault change scheduled on the N-th bulk request.
+#[derive(Clone)]
+pub struct Trigger {
+    pub at_bulk: u64,
+    pub phase: u32,
+    pub change: Arc<dyn Fn(&mut Faults) + Send + Sync>,
+}
+
+impl std::fmt::Debug for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Trigger(at_bulk={}, phase={})", self.at_bulk, self.phase)
+    }
 }
 
 impl Default for Faults {
@@ -61,6 +78,7 @@ impl Default for Faults {
             down: false,
             max_content_length: 100 * 1024 * 1024,
             require_authorization: None,
+            on_bulk: Vec::new(),
         }
     }
 }
@@ -69,6 +87,20 @@ impl Faults {
     /// Answers the next `n` bulk requests with `status`.
     pub fn fail_bulk(&mut self, status: u16, n: usize) {
         self.bulk_status.extend(std::iter::repeat_n(status, n));
+    }
+
+    /// Schedules `change` (and phase `phase`) for the `at_bulk`-th bulk request.
+    pub fn at_bulk(
+        &mut self,
+        at_bulk: u64,
+        phase: u32,
+        change: impl Fn(&mut Faults) + Send + Sync + 'static,
+    ) {
+        self.on_bulk.push(Trigger {
+            at_bulk,
+            phase,
+            change: Arc::new(change),
+        });
     }
 }
 
@@ -106,6 +138,7 @@ struct Record {
     phase: u32,
     seq: u64,
     bulk_counter: u64,
+    bulk_arrivals: u64,
 }
 
 struct Inner {
@@ -423,12 +456,25 @@ async fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let faults = inner.faults.lock().unwrap().clone();
     let (seq, phase, in_flight) = {
         let mut r = inner.record.lock().unwrap();
         r.seq += 1;
         let seq = r.seq;
         if is_bulk {
+            r.bulk_arrivals += 1;
+            let n = r.bulk_arrivals;
+            let mut f = inner.faults.lock().unwrap();
+            let due: Vec<Trigger> = f
+                .on_bulk
+                .iter()
+                .filter(|t| t.at_bulk == n)
+                .cloned()
+                .collect();
+            for t in due {
+                (t.change)(&mut f);
+                r.phase = t.phase;
+            }
+            inner.down.store(f.down, Ordering::SeqCst);
             r.bulk_in_flight += 1;
             r.max_bulk_in_flight = r.max_bulk_in_flight.max(r.bulk_in_flight);
             let now = r.bulk_in_flight;
@@ -436,6 +482,7 @@ async fn handle(
         }
         (seq, r.phase, r.bulk_in_flight)
     };
+    let faults = inner.faults.lock().unwrap().clone();
     let mut rec = RecordedRequest {
         seq,
         method: method.to_string(),
