@@ -42,9 +42,9 @@ pub enum EsError {
     Protocol { what: String, reason: String },
     /// The bulk writer stopped because nothing succeeded for too long.
     #[error(
-        "gave up: no request to Elasticsearch succeeded for {seconds} s (last problem: {last}); check the cluster's health and retry later"
+        "gave up: no request to Elasticsearch succeeded for {waited} (last problem: {last}); check the cluster's health and retry later"
     )]
-    GaveUp { seconds: u64, last: String },
+    GaveUp { waited: String, last: String },
     /// The bulk writer is no longer running (it gave up or failed).
     #[error("the bulk writer has stopped; see the previous error")]
     WriterStopped,

@@ -82,7 +82,7 @@ impl Shared {
             .map(|p| p.clone())
             .unwrap_or_default();
         Some(EsError::GaveUp {
-            seconds: since.as_secs(),
+            waited: format!("{:.1} s", since.as_secs_f64()),
             last,
         })
     }
