@@ -1,12 +1,14 @@
 //! The backfill protocol (spec `elasticsearch.md`, "Backfill"): rebuild both
 //! index families from the caller's documents and swap the aliases at once.
 //!
-//! 1. Apply the templates. 2. Create fresh concrete indices with
-//! `refresh_interval: -1` and `number_of_replicas: 0`. 3. Bulk-load both
-//! families through one writer. 4. Restore the template's refresh interval
-//! and replicas, refresh, and check `_count == sent − dead letters` per
-//! index. 5. One `POST _aliases`: each alias moves to its new index (write
-//! index), and with `delete_old` the old indices are removed in the same call.
+//! 1. Apply the templates.
+//! 2. Create fresh concrete indices with `refresh_interval: -1` and
+//!    `number_of_replicas: 0`.
+//! 3. Bulk-load both families through one writer.
+//! 4. Restore the template's refresh interval and replicas, refresh, and
+//!    check `_count == sent − dead letters` per index.
+//! 5. One `POST _aliases`: each alias moves to its new index (write index),
+//!    and with `delete_old` the old indices are removed in the same call.
 //!
 //! Any failure before step 5 leaves the aliases untouched and returns
 //! [`EsError::Step`] naming the half-built indices (deleted first when

@@ -15,7 +15,7 @@ use elasticsearch::http::headers::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, He
 use elasticsearch::http::transport::{MultiNodeConnectionPool, Transport, TransportBuilder};
 use serde_json::Value;
 
-use super::config::{Auth, EsConfig, Secret};
+use super::config::{Auth, EsConfig, Secret, redact_url};
 use super::error::EsError;
 
 /// A connected (not yet checked) client. Cheap to clone.
@@ -110,13 +110,13 @@ impl EsClient {
             let mut url = url::Url::parse(raw).map_err(|e| {
                 EsError::Config(format!(
                     "Elasticsearch URL {} is not a valid URL ({e}); write it like https://host:9200",
-                    redact_url_text(raw)
+                    redact_url(raw)
                 ))
             })?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(EsError::Config(format!(
                     "Elasticsearch URL {} must start with http:// or https://",
-                    redact_url_text(raw)
+                    redact_url(raw)
                 )));
             }
             if !url.username().is_empty() {
@@ -402,25 +402,16 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Hides user info in a URL-ish string that failed to parse.
-fn redact_url_text(raw: &str) -> String {
-    match (raw.find("://"), raw.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://***@{}", &raw[..scheme_end], &raw[at + 1..])
-        }
-        _ => raw.to_string(),
-    }
 }

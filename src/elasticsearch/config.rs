@@ -79,8 +79,8 @@ pub enum Auth {
     Bearer(Secret),
 }
 
-/// Where the cluster is and how to talk to it.
-#[derive(Clone, Debug)]
+/// Where the cluster is and how to talk to it. `Debug` hides user info in URLs.
+#[derive(Clone)]
 pub struct EsConfig {
     /// One or more node URLs, used round robin. User info in a URL
     /// (`https://user:pass@host`) is moved into [`Auth::Basic`].
@@ -92,6 +92,29 @@ pub struct EsConfig {
     pub insecure: bool,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+}
+
+impl fmt::Debug for EsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let urls: Vec<String> = self.urls.iter().map(|u| redact_url(u)).collect();
+        f.debug_struct("EsConfig")
+            .field("urls", &urls)
+            .field("auth", &self.auth)
+            .field("ca_file", &self.ca_file)
+            .field("insecure", &self.insecure)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+/// A URL with any user info replaced by `***`, for messages.
+pub fn redact_url(raw: &str) -> String {
+    match (raw.find("://"), raw.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***@{}", &raw[..scheme_end], &raw[at + 1..])
+        }
+        _ => raw.to_string(),
+    }
 }
 
 impl Default for EsConfig {

@@ -15,12 +15,12 @@ fn common(ws: &str, conv: &str, i: u64) -> serde_json::Map<String, Value> {
     let v = json!({
         "conversation_id": conv,
         "workspace_id": ws,
-        "message_type": if i % 3 == 0 { Value::Null } else { json!("UserMessage") },
-        "inbound": i % 3 != 0,
+        "message_type": if i.is_multiple_of(3) { Value::Null } else { json!("UserMessage") },
+        "inbound": !i.is_multiple_of(3),
         "message_created_at": ts(i, 0),
         "conversation_created_at": ts(i, 0),
-        "state": if i % 2 == 0 { "closed" } else { "open" },
-        "admin_assignee_id": if i % 4 == 0 { Value::Null } else { json!(format!("a{}", i % 7)) },
+        "state": if i.is_multiple_of(2) { "closed" } else { "open" },
+        "admin_assignee_id": if i.is_multiple_of(4) { Value::Null } else { json!(format!("a{}", i % 7)) },
         "team_assignee_id": Value::Null,
         "updated_at": ts(i, 900),
     });
@@ -33,12 +33,12 @@ pub fn new_doc(ws: &str, conv: &str, i: u64, rev: u64) -> Value {
     let extra = json!({
         "started_at": ts(i, 10),
         "first_response_at": ts(i, 70 + rev),
-        "last_closed_at": if i % 2 == 0 { json!(ts(i, 600)) } else { Value::Null },
+        "last_closed_at": if i.is_multiple_of(2) { json!(ts(i, 600)) } else { Value::Null },
         "last_closed_by_human_at": Value::Null,
         "first_response_time": 60 + rev,
         "first_response_time_ooo": 30 + rev,
-        "time_to_last_close": if i % 2 == 0 { json!(590) } else { Value::Null },
-        "time_to_last_close_ooo": if i % 2 == 0 { json!(500) } else { Value::Null },
+        "time_to_last_close": if i.is_multiple_of(2) { json!(590) } else { Value::Null },
+        "time_to_last_close_ooo": if i.is_multiple_of(2) { json!(500) } else { Value::Null },
         "time_to_last_close_by_human": Value::Null,
         "time_to_last_close_by_human_ooo": Value::Null,
     });

@@ -75,7 +75,7 @@ impl BulkOp {
 
     /// Bytes this operation adds to a body (exact for plain strings).
     pub fn encoded_len(&self) -> usize {
-        72 + self.index.len() + self.id.len() + self.source.as_ref().map_or(0, |s| s.len() + 1)
+        92 + self.index.len() + self.id.len() + self.source.as_ref().map_or(0, |s| s.len() + 1)
     }
 }
 

@@ -8,7 +8,7 @@
 //! - [`retry`]: capped full-jitter exponential backoff.
 //! - [`concurrency`]: the AIMD limit on requests in flight.
 //! - [`dead_letter`]: the dead-letter file, `dlq list`, `dlq replay`.
-//! - [`metrics`]: counters.
+//! - [`metrics`](mod@metrics): counters.
 //! - [`writer`]: the batching loop and per-batch retry logic tying it together.
 
 pub mod batch;

@@ -64,13 +64,10 @@ fn validate_object(
                 }
             }
             Some(field) => {
-                let ty = field.get("type").and_then(Value::as_str).unwrap_or(
-                    if field.get("properties").is_some() {
-                        "object"
-                    } else {
-                        "object"
-                    },
-                );
+                let ty = field
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("object");
                 if ty == "object" {
                     match value {
                         Value::Null => {}
