@@ -35,7 +35,9 @@ async fn ack(headers: HeaderMap, body: Bytes) -> Response<Body> {
 }
 
 async fn start_ack_server() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = axum::Router::new()
         .fallback(ack)
@@ -72,12 +74,24 @@ fn documents() -> Vec<Bytes> {
 }
 
 async fn push(url: &str, docs: &[Bytes], n: u64, dir: &std::path::Path) -> Duration {
-    let client = EsClient::new(&EsConfig { urls: vec![url.to_string()], ..Default::default() }).expect("client");
-    let cfg = BulkConfig { dead_letter_path: dir.join("dead.ndjson"), ..Default::default() };
+    let client = EsClient::new(&EsConfig {
+        urls: vec![url.to_string()],
+        ..Default::default()
+    })
+    .expect("client");
+    let cfg = BulkConfig {
+        dead_letter_path: dir.join("dead.ndjson"),
+        ..Default::default()
+    };
     let start = Instant::now();
     let writer = BulkWriter::spawn(client, cfg).expect("writer");
     for i in 0..n {
-        let op = BulkOp::index("convstats-legacy", format!("w1:c{i}"), 1, docs[(i % 1000) as usize].clone());
+        let op = BulkOp::index(
+            "convstats-legacy",
+            format!("w1:c{i}"),
+            1,
+            docs[(i % 1000) as usize].clone(),
+        );
         writer.send(op).await.expect("send");
     }
     let s = writer.finish().await.expect("finish").metrics;

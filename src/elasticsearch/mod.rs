@@ -12,6 +12,7 @@
 //! - [`templates`]: the embedded `mappings/*.json` templates, rendered per alias.
 //! - [`bulk`]: the bulk writer.
 //! - [`bulk::dead_letter`]: the dead-letter file, `dlq list` and `dlq replay`.
+//! - [`revision`]: monotonic revisions (external versions).
 //! - [`setup`], [`backfill`]: the index-family protocols.
 
 pub mod backfill;
@@ -19,6 +20,7 @@ pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod revision;
 pub mod setup;
 pub mod templates;
 
