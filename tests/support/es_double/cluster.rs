@@ -2,6 +2,7 @@
 //! in time) and the Elasticsearch semantics of each API convstats calls.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -52,7 +53,7 @@ pub struct Doc {
     pub version: u64,
     pub seq_no: u64,
     /// `None`: a delete tombstone (kept for external versioning).
-    pub source: Option<Value>,
+    pub source: Option<Arc<Value>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -648,7 +649,12 @@ impl Cluster {
                 "Validation Failed: 1: no actions specified;",
             );
         };
-        let mut next = self.clone();
+        let mut next_aliases: BTreeMap<String, BTreeMap<String, Option<bool>>> = self
+            .indices
+            .iter()
+            .map(|(n, i)| (n.clone(), i.aliases.clone()))
+            .collect();
+        let mut removed: std::collections::BTreeSet<String> = Default::default();
         for action in actions {
             let Some((kind, spec)) = action.as_object().and_then(|o| o.iter().next()) else {
                 return error(
@@ -682,8 +688,8 @@ impl Cluster {
             }
             let mut concrete = Vec::new();
             for i in &indices {
-                match next.resolve(i) {
-                    Ok(v) => concrete.extend(v),
+                match self.resolve(i) {
+                    Ok(v) => concrete.extend(v.into_iter().filter(|n| !removed.contains(n))),
                     Err(r) => return r,
                 }
             }
@@ -697,7 +703,7 @@ impl Cluster {
                         );
                     }
                     for a in &aliases {
-                        if next.indices.contains_key(a) {
+                        if next_aliases.contains_key(a) {
                             return error(
                                 400,
                                 "invalid_alias_name_exception",
@@ -708,10 +714,9 @@ impl Cluster {
                         }
                         for i in &concrete {
                             let w = spec["is_write_index"].as_bool();
-                            next.indices
+                            next_aliases
                                 .get_mut(i)
                                 .expect("resolved")
-                                .aliases
                                 .insert(a.clone(), w);
                         }
                     }
@@ -720,11 +725,9 @@ impl Cluster {
                     for a in &aliases {
                         let mut found = false;
                         for i in &concrete {
-                            found |= next
-                                .indices
+                            found |= next_aliases
                                 .get_mut(i)
                                 .expect("resolved")
-                                .aliases
                                 .remove(a)
                                 .is_some();
                         }
@@ -739,7 +742,8 @@ impl Cluster {
                 }
                 "remove_index" => {
                     for i in &concrete {
-                        next.indices.remove(i);
+                        next_aliases.remove(i);
+                        removed.insert(i.clone());
                     }
                 }
                 other => {
@@ -753,8 +757,8 @@ impl Cluster {
         }
         // at most one write index per alias
         let mut writes: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-        for (n, i) in &next.indices {
-            for (a, w) in &i.aliases {
+        for (n, aliases) in &next_aliases {
+            for (a, w) in aliases {
                 if *w == Some(true) {
                     writes.entry(a).or_default().push(n);
                 }
@@ -773,7 +777,14 @@ impl Cluster {
                 ),
             );
         }
-        *self = next;
+        for n in &removed {
+            self.indices.remove(n);
+        }
+        for (n, aliases) in next_aliases {
+            if let Some(i) = self.indices.get_mut(&n) {
+                i.aliases = aliases;
+            }
+        }
         Reply::ok(json!({"acknowledged": true, "errors": false}))
     }
 
@@ -820,14 +831,14 @@ impl Cluster {
         id: &str,
         version: Option<u64>,
         external: bool,
-        source: Option<&Value>,
+        source: Option<Value>,
     ) -> (u16, Value) {
         let pet = self.parse_error_type.clone();
         self.seq_no += 1;
         let seq = self.seq_no;
         let idx = self.indices.get_mut(index).expect("index exists");
-        let current = idx.docs.get(id).cloned();
-        let live = current.as_ref().is_some_and(|d| d.source.is_some());
+        let current = idx.docs.get(id).map(|d| (d.version, d.source.is_some()));
+        let live = current.is_some_and(|(_, live)| live);
         let base = json!({"_index": index, "_id": id});
         let fail = |status: u16, kind: &str, reason: String, caused: Option<(String, String)>| {
             let mut item = base.clone();
@@ -847,15 +858,15 @@ impl Cluster {
                     None,
                 );
             };
-            if let Some(cur) = &current
-                && v <= cur.version
+            if let Some((cur_version, _)) = current
+                && v <= cur_version
             {
                 return fail(
                     409,
                     "version_conflict_engine_exception",
                     format!(
                         "[{id}]: version conflict, current version [{}] is higher or equal to the one provided [{v}]",
-                        cur.version
+                        cur_version
                     ),
                     None,
                 );
@@ -867,7 +878,7 @@ impl Cluster {
                 "version_conflict_engine_exception",
                 format!(
                     "[{id}]: version conflict, document already exists (current version [{}])",
-                    current.as_ref().map_or(0, |c| c.version)
+                    current.map_or(0, |c| c.0)
                 ),
                 None,
             );
@@ -875,7 +886,7 @@ impl Cluster {
         let new_version = if external {
             version.unwrap_or(1)
         } else {
-            current.as_ref().map_or(1, |c| c.version + 1)
+            current.map_or(1, |c| c.0 + 1)
         };
         match op {
             "delete" => {
@@ -911,7 +922,7 @@ impl Cluster {
                         None,
                     );
                 };
-                if let Err(e) = mapping::validate(&idx.mappings, src, id, &pet) {
+                if let Err(e) = mapping::validate(&idx.mappings, &src, id, &pet) {
                     return fail(400, &e.kind, e.reason, e.caused_by);
                 }
                 idx.docs.insert(
@@ -919,7 +930,7 @@ impl Cluster {
                     Doc {
                         version: new_version,
                         seq_no: seq,
-                        source: Some(src.clone()),
+                        source: Some(Arc::new(src)),
                     },
                 );
                 idx.after_write(id);
@@ -963,7 +974,7 @@ impl Cluster {
                 source: Some(src),
             }) => Reply::ok(json!({
                 "_index": n, "_id": id, "_version": version, "_seq_no": seq_no,
-                "_primary_term": 1, "found": true, "_source": src,
+                "_primary_term": 1, "found": true, "_source": **src,
             })),
             _ => Reply {
                 status: 404,

@@ -27,8 +27,8 @@ pub fn validate(
         });
     };
     let dynamic = mappings.get("dynamic").map(dynamic_str).unwrap_or("true");
-    let props = mappings.get("properties").cloned().unwrap_or(Value::Null);
-    validate_object(&props, dynamic, obj, "", "_doc", id, parse_error_type)
+    let props = mappings.get("properties").unwrap_or(&Value::Null);
+    validate_object(props, dynamic, obj, "", "_doc", id, parse_error_type)
 }
 
 fn dynamic_str(v: &Value) -> &str {
@@ -50,7 +50,7 @@ fn validate_object(
     pet: &str,
 ) -> Result<(), ParseError> {
     for (key, value) in obj {
-        let path = format!("{prefix}{key}");
+        let path = || format!("{prefix}{key}");
         match props.get(key) {
             None => {
                 if dynamic == "strict" {
@@ -80,7 +80,7 @@ fn validate_object(
                                 &inner_props,
                                 inner_dynamic,
                                 inner,
-                                &format!("{path}."),
+                                &format!("{}.", path()),
                                 key,
                                 id,
                                 pet,
@@ -90,7 +90,8 @@ fn validate_object(
                             return Err(ParseError {
                                 kind: pet.to_string(),
                                 reason: format!(
-                                    "[1:2] object mapping for [{path}] tried to parse field [{key}] as object, but found a concrete value"
+                                    "[1:2] object mapping for [{}] tried to parse field [{key}] as object, but found a concrete value",
+                                    path()
                                 ),
                                 caused_by: None,
                             });
@@ -102,16 +103,17 @@ fn validate_object(
                     .get("format")
                     .and_then(Value::as_str)
                     .unwrap_or("strict_date_optional_time||epoch_millis");
-                let values: Vec<&Value> = match value {
-                    Value::Array(items) => items.iter().collect(),
-                    v => vec![v],
+                let values: &[Value] = match value {
+                    Value::Array(items) => items,
+                    v => std::slice::from_ref(v),
                 };
                 for v in values {
                     if let Err(cause) = check_value(ty, format, v) {
                         return Err(ParseError {
                             kind: pet.to_string(),
                             reason: format!(
-                                "[1:2] failed to parse field [{path}] of type [{ty}] in document with id '{id}'. Preview of field's value: '{}'",
+                                "[1:2] failed to parse field [{}] of type [{ty}] in document with id '{id}'. Preview of field's value: '{}'",
+                                path(),
                                 preview(v)
                             ),
                             caused_by: Some(("illegal_argument_exception".into(), cause)),

@@ -273,7 +273,7 @@ impl EsDouble {
             for n in names {
                 for (id, d) in &c.indices[&n].docs {
                     if let Some(src) = &d.source {
-                        out.insert(id.clone(), (d.version, src.clone()));
+                        out.insert(id.clone(), (d.version, (**src).clone()));
                     }
                 }
             }
@@ -845,7 +845,8 @@ fn bulk(
     let mut items = Vec::with_capacity(ops.len());
     let mut errors = false;
     let mut injected = 0;
-    for (pos, (op, meta, source)) in ops.iter().enumerate() {
+    for (pos, (op, meta, source)) in ops.into_iter().enumerate() {
+        let op = op.as_str();
         let target = meta["_index"]
             .as_str()
             .or(default_index)
@@ -856,7 +857,7 @@ fn bulk(
             .as_str()
             .is_some_and(|t| t == "external" || t == "external_gt");
         let version = meta["version"].as_u64();
-        let wrap = |v: Value| json!({ op.clone(): v });
+        let wrap = |v: Value| json!({ op: v });
         if faults.item_429_fraction > 0.0
             && hash01(faults.seed, bulk_no, pos as u64) < faults.item_429_fraction
         {
@@ -902,7 +903,7 @@ fn bulk(
             items.push(wrap(json!({"_index": index, "_id": id, "status": 400, "error": {"type": "illegal_argument_exception", "reason": "the double does not implement update"}})));
             continue;
         }
-        let (status, item) = c.apply_item(op, &index, &id, version, external, source.as_ref());
+        let (status, item) = c.apply_item(op, &index, &id, version, external, source);
         if status >= 300 && !(op == "delete" && status == 404) {
             errors = true;
         }

@@ -95,7 +95,8 @@ fn matches(entry: &Entry, query: &Value, mappings: &Value) -> Result<bool, Reply
         .2
         .source
         .as_ref()
-        .expect("searchable docs have a source");
+        .expect("searchable docs have a source")
+        .as_ref();
     match kind.as_str() {
         "match_all" => Ok(true),
         "term" | "range" => {
@@ -207,7 +208,7 @@ fn parse_sort(sort: &Value) -> Result<Vec<SortSpec>, Reply> {
 }
 
 fn sort_values(entry: &Entry, specs: &[SortSpec], mappings: &Value) -> Vec<Value> {
-    let src = entry.2.source.as_ref().expect("source");
+    let src: &Value = entry.2.source.as_deref().expect("source");
     specs
         .iter()
         .map(|s| match s {
@@ -328,7 +329,7 @@ pub fn search(docs: Vec<Entry>, body: &Value, mappings: &Value, pit: bool) -> Re
         .skip(from)
         .take(size)
         .map(|(k, (index, id, doc))| {
-            let mut h = json!({"_index": index, "_id": id, "_score": if sorted { Value::Null } else { json!(1.0) }, "_source": doc.source});
+            let mut h = json!({"_index": index, "_id": id, "_score": if sorted { Value::Null } else { json!(1.0) }, "_source": doc.source.as_deref()});
             if sorted {
                 h["sort"] = json!(k);
             }
