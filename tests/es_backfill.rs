@@ -265,6 +265,20 @@ async fn dead_letters_do_not_stop_the_swap_unless_asked_and_a_bad_count_does() {
         vec![report.new.index.clone()]
     );
 
+    // no input at all: no swap to empty indices
+    let err = backfill(
+        &c,
+        BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path())),
+        futures::stream::iter(Vec::new()),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no documents were read"), "{err}");
+    assert_eq!(
+        d.alias_targets(&aliases.new),
+        vec![report.new.index.clone()]
+    );
+
     // duplicate ids: the count cannot match what was sent, so no swap
     let mut dup = items(5, 1);
     dup.push(dup[0].clone());

@@ -304,6 +304,24 @@ async fn the_writer_gives_up_when_nothing_succeeds_and_recovers_after_down_up() 
         w.send(op(&aliases.new, i, 1)).await.unwrap();
     }
     assert_eq!(w.finish().await.unwrap().metrics.indexed, 10);
+    // down, then up again while the writer retries: everything lands
+    d.faults(|f| f.down = true);
+    let w = BulkWriter::spawn(c.clone(), cfg(dir.path())).unwrap();
+    for i in 10..20 {
+        w.send(op(&aliases.new, i, 1)).await.unwrap();
+    }
+    let metrics = w.metrics();
+    for _ in 0..2000 {
+        if metrics.retried.load(std::sync::atomic::Ordering::Relaxed) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(metrics.retried.load(std::sync::atomic::Ordering::Relaxed) >= 3);
+    d.faults(|f| f.down = false);
+    let s = w.finish().await.unwrap().metrics;
+    assert_eq!(s.indexed, 10);
+    assert_eq!(d.docs(&aliases.new).len(), 20);
     // down for good: gives up
     d.faults(|f| f.down = true);
     let config = BulkConfig {

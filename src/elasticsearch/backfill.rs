@@ -191,6 +191,12 @@ where
     if let Some(hook) = &options.progress {
         hook(&summary.metrics);
     }
+    if sent == 0 {
+        let e = EsError::Config(
+            "no documents were read; refusing to point the aliases at empty indices (check the input files)".into(),
+        );
+        return Err(fail(client, &options, "bulk loading", e, fresh).await);
+    }
     let dead = |index: &str| -> u64 {
         dead_by_index
             .lock()

@@ -183,10 +183,31 @@ pub struct ReplaySummary {
     pub writer: WriteSummary,
 }
 
+/// The alias a concrete index `<alias>-<yyyymmddhhmmss>` belongs to; other
+/// names are returned unchanged.
+pub fn alias_of(index: &str) -> &str {
+    match index.rsplit_once('-') {
+        Some((alias, stamp))
+            if !alias.is_empty()
+                && stamp.len() == 14
+                && stamp.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            alias
+        }
+        _ => index,
+    }
+}
+
 /// Sends every dead letter of `path` again through a writer configured by
 /// `config` (its `dead_letter_path` is ignored); the file is then replaced by
 /// the entries that failed again (removed when none did). When the replay
 /// itself fails (Elasticsearch gave up), the file is left as it was.
+///
+/// Letters recorded against a concrete index `<alias>-<timestamp>` (as
+/// backfill writes them) are sent through `<alias>`: after the swap that is
+/// the same index, and if a later backfill replaced it, the alias is still
+/// where the document belongs (a write to the retired concrete name would
+/// auto-create an index no alias points to).
 pub async fn replay(
     client: &EsClient,
     path: &Path,
@@ -203,7 +224,9 @@ pub async fn replay(
     };
     let writer = BulkWriter::spawn(client.clone(), config)?;
     for letter in &letters {
-        writer.send(letter.to_op()).await?;
+        let mut op = letter.to_op();
+        op.index = alias_of(&op.index).to_string();
+        writer.send(op).await?;
     }
     let summary = match writer.finish().await {
         Ok(s) => s,
@@ -229,4 +252,17 @@ pub async fn replay(
         still_failing: failing,
         writer: summary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concrete_backfill_indices_map_to_their_alias() {
+        assert_eq!(alias_of("convstats-new-20260308091500"), "convstats-new");
+        assert_eq!(alias_of("convstats-new"), "convstats-new");
+        assert_eq!(alias_of("x-2026030809150"), "x-2026030809150");
+        assert_eq!(alias_of("-20260308091500"), "-20260308091500");
+    }
 }
