@@ -78,6 +78,15 @@ fn half_built_note(indices: &[String]) -> String {
 }
 
 impl EsError {
+    /// The exit code for the CLI (cli.md): 2 for a configuration problem
+    /// found before talking to the cluster, 1 for every runtime failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EsError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+
     pub(crate) fn io(what: &str, path: &std::path::Path, source: std::io::Error) -> Self {
         EsError::Io {
             what: what.to_string(),
