@@ -337,3 +337,69 @@ async fn the_writer_gives_up_when_nothing_succeeds_and_recovers_after_down_up() 
             .contains("no request to Elasticsearch succeeded")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_reports_its_outcome_once_and_sync_producers_can_feed_the_writer() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use convstats::elasticsearch::OpOutcome;
+    let d = EsDouble::start().await;
+    let c = client(&d);
+    let aliases = prepare(&d, &c).await;
+    let dir = tempfile::tempdir().unwrap();
+    type Seen = Arc<Mutex<HashMap<(String, u64), Vec<OpOutcome>>>>;
+    let seen: Seen = Arc::default();
+    let hook_seen = seen.clone();
+    d.faults(|f| {
+        f.item_429_fraction = 0.3;
+        f.seed = 5;
+    });
+    let config = BulkConfig {
+        on_outcome: Some(Arc::new(move |op: &BulkOp, outcome| {
+            hook_seen
+                .lock()
+                .unwrap()
+                .entry((op.id.clone(), op.version))
+                .or_default()
+                .push(outcome);
+        })),
+        channel_capacity: 8,
+        ..cfg(dir.path())
+    };
+    let w = BulkWriter::spawn(c.clone(), config).unwrap();
+    // a plain thread (as a rayon/crossbeam pipeline would) feeding the writer
+    let tx = w.sender();
+    let alias = aliases.new.clone();
+    let producer = std::thread::spawn(move || {
+        for i in 0..300 {
+            tx.blocking_send(op(&alias, i, 3)).unwrap();
+        }
+        for i in 0..100 {
+            tx.blocking_send(BulkOp::delete(&alias, format!("w1:c{i}"), 4))
+                .unwrap();
+        }
+        tx.blocking_send(BulkOp::delete(&alias, "w1:c200", 1))
+            .unwrap();
+    });
+    tokio::task::spawn_blocking(move || producer.join().unwrap())
+        .await
+        .unwrap();
+    let s = w.finish().await.unwrap().metrics;
+    assert_eq!(
+        (s.sent, s.indexed, s.deleted, s.stale_skipped),
+        (401, 300, 100, 1)
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 401);
+    assert!(
+        seen.values().all(|v| v.len() == 1),
+        "one outcome per operation"
+    );
+    assert_eq!(seen[&("w1:c0".to_string(), 4)], vec![OpOutcome::Written]);
+    assert_eq!(
+        seen[&("w1:c200".to_string(), 1)],
+        vec![OpOutcome::StaleSkipped]
+    );
+    assert_eq!(d.docs(&aliases.new).len(), 200);
+}
