@@ -403,3 +403,44 @@ async fn every_operation_reports_its_outcome_once_and_sync_producers_can_feed_th
     );
     assert_eq!(d.docs(&aliases.new).len(), 200);
 }
+
+#[tokio::test]
+async fn producers_wait_when_the_cluster_is_slower_than_they_are() {
+    let d = EsDouble::start().await;
+    let c = client(&d);
+    let aliases = prepare(&d, &c).await;
+    let dir = tempfile::tempdir().unwrap();
+    d.faults(|f| f.down = true);
+    let config = BulkConfig {
+        channel_capacity: 4,
+        max_ops: 2,
+        concurrency: 1,
+        ..cfg(dir.path())
+    };
+    let w = BulkWriter::spawn(c.clone(), config).unwrap();
+    let tx = w.sender();
+    // queue (4) + one batch being retried (2) + one batch waiting for a slot (2)
+    let mut accepted = 0;
+    for i in 0..1000 {
+        match tx.try_send(op(&aliases.new, i, 1)) {
+            Ok(()) => accepted += 1,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                // let the writer take what it can, then check it stays full
+                tokio::task::yield_now().await;
+                if tx.try_send(op(&aliases.new, i, 1)).is_err() {
+                    break;
+                }
+                accepted += 1;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        accepted < 20,
+        "at most a few batches are buffered, got {accepted}"
+    );
+    d.faults(|f| f.down = false);
+    drop(tx);
+    let s = w.finish().await.unwrap().metrics;
+    assert_eq!(s.indexed, accepted);
+}
