@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod document;
+pub mod elasticsearch;
 pub mod r#gen;
 pub mod ingest;
 pub mod input;

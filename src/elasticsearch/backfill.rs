@@ -1,0 +1,356 @@
+//! The backfill protocol (spec `elasticsearch.md`, "Backfill"): rebuild both
+//! index families from the caller's documents and swap the aliases at once.
+//!
+//! 1. Apply the templates.
+//! 2. Create fresh concrete indices with `refresh_interval: -1` and
+//!    `number_of_replicas: 0`.
+//! 3. Bulk-load both families through one writer.
+//! 4. Restore the template's refresh interval and replicas, refresh, and
+//!    check `_count == sent − dead letters` per index.
+//! 5. One `POST _aliases`: each alias moves to its new index (write index),
+//!    and with `delete_old` the old indices are removed in the same call.
+//!
+//! Any failure before step 5 leaves the aliases untouched and returns
+//! [`EsError::Step`] naming the half-built indices (deleted first when
+//! `cleanup` is set).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde_json::{Value, json};
+
+use super::bulk::{BulkMetrics, BulkOp, BulkWriter, MetricsSnapshot, OpOutcome};
+use super::client::{EsClient, Method};
+use super::config::{Aliases, BulkConfig};
+use super::error::EsError;
+use super::setup;
+use super::templates::{self, Family};
+
+/// One conversation's two documents.
+#[derive(Debug, Clone)]
+pub struct BackfillItem {
+    /// `<workspace_id>:<conversation_id>`; unique within one backfill.
+    pub id: String,
+    /// The conversation's revision (external version).
+    pub version: u64,
+    /// Serialized new-pipeline document.
+    pub new_doc: Bytes,
+    /// Serialized legacy-pipeline document.
+    pub legacy_doc: Bytes,
+}
+
+/// Called about every 250 ms while loading, with the writer's counters.
+pub type ProgressHook = Arc<dyn Fn(&MetricsSnapshot) + Send + Sync>;
+
+/// How to backfill.
+#[derive(Clone)]
+pub struct BackfillOptions {
+    pub aliases: Aliases,
+    pub bulk: BulkConfig,
+    /// Remove the indices the aliases pointed to, in the swap call.
+    pub delete_old: bool,
+    /// On failure before the swap, delete the half-built indices.
+    pub cleanup: bool,
+    /// Fail (before the swap) when any document was dead-lettered.
+    pub fail_on_dead_letters: bool,
+    pub progress: Option<ProgressHook>,
+}
+
+impl BackfillOptions {
+    pub fn new(aliases: Aliases, bulk: BulkConfig) -> Self {
+        BackfillOptions {
+            aliases,
+            bulk,
+            delete_old: false,
+            cleanup: false,
+            fail_on_dead_letters: false,
+            progress: None,
+        }
+    }
+}
+
+/// Per-family result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyReport {
+    pub alias: String,
+    pub index: String,
+    /// Indices the alias pointed to before.
+    pub old_indices: Vec<String>,
+    pub sent: u64,
+    pub dead_lettered: u64,
+    /// `_count` after the refresh.
+    pub count: u64,
+}
+
+/// What a successful backfill did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillReport {
+    pub new: FamilyReport,
+    pub legacy: FamilyReport,
+    /// Whether the old indices were deleted.
+    pub deleted_old: bool,
+    pub metrics: MetricsSnapshot,
+}
+
+/// Runs the whole protocol over `items`.
+pub async fn backfill<S>(
+    client: &EsClient,
+    options: BackfillOptions,
+    items: S,
+) -> Result<BackfillReport, EsError>
+where
+    S: Stream<Item = BackfillItem>,
+{
+    let aliases = options.aliases.clone();
+    // 1. templates
+    templates::apply(client, &aliases)
+        .await
+        .map_err(|e| step("applying the index templates", e, Vec::new()))?;
+    // 2. fresh indices
+    let mut old = HashMap::new();
+    let mut fresh: Vec<String> = Vec::new();
+    let loading = json!({"index": {"refresh_interval": "-1", "number_of_replicas": 0}});
+    for family in Family::ALL {
+        let alias = aliases.get(family);
+        let targets = setup::alias_targets(client, alias)
+            .await
+            .map_err(|e| step("reading the aliases", e, fresh.clone()))?;
+        old.insert(family, targets);
+        let created = async {
+            let index = setup::fresh_index_name(client, alias).await?;
+            setup::create_index(client, &index, loading.clone()).await?;
+            Ok::<_, EsError>(index)
+        }
+        .await;
+        match created {
+            Ok(index) => fresh.push(index),
+            Err(e) => {
+                return Err(fail(client, &options, "creating the new indices", e, fresh).await);
+            }
+        }
+    }
+    let (new_index, legacy_index) = (fresh[0].clone(), fresh[1].clone());
+    tracing::info!(new = %new_index, legacy = %legacy_index, "backfill: loading into fresh indices");
+
+    // 3. load
+    let dead_by_index: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+    let mut bulk = options.bulk.clone();
+    let user_hook = bulk.on_outcome.take();
+    let dead_counter = dead_by_index.clone();
+    bulk.on_outcome = Some(Arc::new(move |op: &BulkOp, outcome: OpOutcome| {
+        if outcome == OpOutcome::DeadLettered
+            && let Ok(mut m) = dead_counter.lock()
+        {
+            *m.entry(op.index.clone()).or_default() += 1;
+        }
+        if let Some(h) = &user_hook {
+            h(op, outcome);
+        }
+    }));
+    let writer = match BulkWriter::spawn(client.clone(), bulk) {
+        Ok(w) => w,
+        Err(e) => return Err(fail(client, &options, "starting the bulk writer", e, fresh).await),
+    };
+    let ticker = options.progress.clone().map(|hook| {
+        let metrics: Arc<BulkMetrics> = writer.metrics();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                hook(&metrics.snapshot());
+            }
+        })
+    });
+    let mut sent = 0u64;
+    let mut items = std::pin::pin!(items);
+    let mut send_failed = false;
+    while let Some(item) = items.next().await {
+        let a = BulkOp::index(&new_index, item.id.clone(), item.version, item.new_doc);
+        let b = BulkOp::index(&legacy_index, item.id, item.version, item.legacy_doc);
+        if writer.send(a).await.is_err() || writer.send(b).await.is_err() {
+            send_failed = true;
+            break;
+        }
+        sent += 1;
+    }
+    let finished = writer.finish().await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    let summary = match finished {
+        Ok(s) => s,
+        Err(e) => return Err(fail(client, &options, "bulk loading", e, fresh).await),
+    };
+    if send_failed {
+        let e = EsError::WriterStopped;
+        return Err(fail(client, &options, "bulk loading", e, fresh).await);
+    }
+    if let Some(hook) = &options.progress {
+        hook(&summary.metrics);
+    }
+    if sent == 0 {
+        let e = EsError::Config(
+            "no documents were read; refusing to point the aliases at empty indices (check the input files)".into(),
+        );
+        return Err(fail(client, &options, "bulk loading", e, fresh).await);
+    }
+    let dead = |index: &str| -> u64 {
+        dead_by_index
+            .lock()
+            .map(|m| m.get(index).copied().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    let total_dead = dead(&new_index) + dead(&legacy_index);
+    if options.fail_on_dead_letters && total_dead > 0 {
+        let e = EsError::Config(format!(
+            "{total_dead} documents were dead-lettered to {} (--fail-on-dead-letters)",
+            options.bulk.dead_letter_path.display()
+        ));
+        return Err(fail(client, &options, "checking dead letters", e, fresh).await);
+    }
+
+    // 4. restore settings, refresh, count
+    let mut reports = Vec::new();
+    for (family, index) in [(Family::New, &new_index), (Family::Legacy, &legacy_index)] {
+        let checked = finalize(client, family, index, sent, dead(index)).await;
+        match checked {
+            Ok(count) => reports.push(FamilyReport {
+                alias: aliases.get(family).to_string(),
+                index: index.clone(),
+                old_indices: old.get(&family).cloned().unwrap_or_default(),
+                sent,
+                dead_lettered: dead(index),
+                count,
+            }),
+            Err(e) => {
+                return Err(fail(client, &options, "checking the new indices", e, fresh).await);
+            }
+        }
+    }
+
+    // 5. one atomic swap
+    let mut actions = Vec::new();
+    for r in &reports {
+        for o in &r.old_indices {
+            if options.delete_old {
+                actions.push(json!({"remove_index": {"index": o}}));
+            } else {
+                actions.push(json!({"remove": {"index": o, "alias": r.alias}}));
+            }
+        }
+        actions.push(json!({"add": {"index": r.index, "alias": r.alias, "is_write_index": true}}));
+    }
+    if let Err(e) = client
+        .json_ok(
+            Method::Post,
+            "/_aliases",
+            &[],
+            Some(&json!({ "actions": actions })),
+            "swapping the aliases",
+        )
+        .await
+    {
+        return Err(fail(client, &options, "swapping the aliases", e, fresh).await);
+    }
+    tracing::info!(new = %new_index, legacy = %legacy_index, "backfill: aliases swapped");
+    let mut reports = reports.into_iter();
+    let (Some(new), Some(legacy)) = (reports.next(), reports.next()) else {
+        return Err(EsError::Protocol {
+            what: "backfill".into(),
+            reason: "missing family report".into(),
+        });
+    };
+    Ok(BackfillReport {
+        new,
+        legacy,
+        deleted_old: options.delete_old,
+        metrics: summary.metrics,
+    })
+}
+
+async fn finalize(
+    client: &EsClient,
+    family: Family,
+    index: &str,
+    sent: u64,
+    dead: u64,
+) -> Result<u64, EsError> {
+    let settings: Value = templates::steady_settings(family)?;
+    client
+        .json_ok(
+            Method::Put,
+            &format!("/{index}/_settings"),
+            &[],
+            Some(&settings),
+            &format!("restoring the settings of {index}"),
+        )
+        .await?;
+    client
+        .json_ok(
+            Method::Post,
+            &format!("/{index}/_refresh"),
+            &[],
+            None,
+            &format!("refreshing {index}"),
+        )
+        .await?;
+    let body = client
+        .json_ok(
+            Method::Get,
+            &format!("/{index}/_count"),
+            &[],
+            None,
+            &format!("counting {index}"),
+        )
+        .await?;
+    let count = body["count"].as_u64().ok_or_else(|| EsError::Protocol {
+        what: format!("counting {index}"),
+        reason: "no count in the response".into(),
+    })?;
+    let expected = sent.saturating_sub(dead);
+    if count != expected {
+        return Err(EsError::Config(format!(
+            "{index} holds {count} documents but {expected} were expected ({sent} sent − {dead} dead letters)"
+        )));
+    }
+    Ok(count)
+}
+
+fn step(name: &str, e: EsError, half_built: Vec<String>) -> EsError {
+    EsError::Step {
+        step: format!("backfill: {name}"),
+        reason: e.to_string(),
+        half_built,
+    }
+}
+
+async fn fail(
+    client: &EsClient,
+    options: &BackfillOptions,
+    name: &str,
+    e: EsError,
+    half_built: Vec<String>,
+) -> EsError {
+    if options.cleanup && !half_built.is_empty() {
+        match setup::delete_indices(client, &half_built).await {
+            Ok(()) => {
+                tracing::warn!(indices = ?half_built, "backfill failed: half-built indices deleted (--cleanup)");
+                return EsError::Step {
+                    step: format!("backfill: {name}"),
+                    reason: format!(
+                        "{e}; the aliases were left untouched and the half-built indices {} were deleted",
+                        half_built.join(", ")
+                    ),
+                    half_built: Vec::new(),
+                };
+            }
+            Err(del) => {
+                tracing::error!("could not delete the half-built indices: {del}");
+            }
+        }
+    }
+    step(name, e, half_built)
+}

@@ -1,0 +1,417 @@
+//! [`EsClient`]: the one way this crate talks to Elasticsearch. It wraps the
+//! official client's transport (round robin over the configured URLs, no
+//! sniffing), maps [`Auth`] and TLS settings, sends raw requests, and runs the
+//! start-up check (`GET /`: product and version).
+//!
+//! URLs are kept without user info so that errors and logs never show secrets.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use elasticsearch::auth::Credentials;
+use elasticsearch::cert::{Certificate, CertificateValidation};
+pub use elasticsearch::http::Method;
+use elasticsearch::http::headers::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
+use elasticsearch::http::transport::{MultiNodeConnectionPool, Transport, TransportBuilder};
+use serde_json::Value;
+
+use super::config::{Auth, EsConfig, Secret, redact_url};
+use super::error::EsError;
+
+/// A connected (not yet checked) client. Cheap to clone.
+#[derive(Clone)]
+pub struct EsClient {
+    transport: Transport,
+    urls: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for EsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EsClient")
+            .field("urls", &self.urls)
+            .finish()
+    }
+}
+
+/// Status and body of a response.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// `error.type: error.reason` of an Elasticsearch error body, else the
+    /// start of the body.
+    pub fn error_reason(&self) -> String {
+        if let Ok(v) = serde_json::from_slice::<Value>(&self.body) {
+            let e = &v["error"];
+            if let Some(reason) = e["reason"].as_str() {
+                let ty = e["type"].as_str().unwrap_or("error");
+                return format!("{ty}: {reason}");
+            }
+            if let Some(s) = e.as_str() {
+                return s.to_string();
+            }
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let text: String = text.chars().take(300).collect();
+        if text.is_empty() {
+            "(empty body)".to_string()
+        } else {
+            text
+        }
+    }
+}
+
+/// What `GET /` told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub cluster_name: String,
+    pub version: String,
+    /// `elasticsearch` or `opensearch`.
+    pub distribution: String,
+}
+
+impl ClusterInfo {
+    pub fn major(&self) -> u32 {
+        self.version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// Headers for a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Ndjson,
+    NdjsonGzip,
+}
+
+impl EsClient {
+    /// Builds the client. Fails on unparsable URLs or an unreadable CA file.
+    pub fn new(config: &EsConfig) -> Result<Self, EsError> {
+        if config.urls.is_empty() {
+            return Err(EsError::Config(
+                "no Elasticsearch URL given; set --es-url (or CONVSTATS_ES_URL)".into(),
+            ));
+        }
+        let mut auth = config.auth.clone();
+        let mut urls = Vec::with_capacity(config.urls.len());
+        for raw in &config.urls {
+            let mut url = url::Url::parse(raw).map_err(|e| {
+                EsError::Config(format!(
+                    "Elasticsearch URL {} is not a valid URL ({e}); write it like https://host:9200",
+                    redact_url(raw)
+                ))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(EsError::Config(format!(
+                    "Elasticsearch URL {} must start with http:// or https://",
+                    redact_url(raw)
+                )));
+            }
+            if !url.username().is_empty() {
+                if matches!(auth, Auth::None) {
+                    let username = percent_decode(url.username());
+                    let password = Secret::new(percent_decode(url.password().unwrap_or("")));
+                    auth = Auth::Basic { username, password };
+                }
+                // Setting cannot fail for http(s) URLs.
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+            }
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            urls.push(url);
+        }
+        let display = urls
+            .iter()
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let pool = MultiNodeConnectionPool::round_robin(urls, None);
+        let mut builder = TransportBuilder::new(pool)
+            .timeout(config.request_timeout)
+            .disable_proxy()
+            .enable_meta_header(false);
+        match &auth {
+            Auth::None => {}
+            Auth::Basic { username, password } => {
+                builder = builder.auth(Credentials::Basic(
+                    username.clone(),
+                    password.expose().to_string(),
+                ));
+            }
+            Auth::ApiKey { id: Some(id), key } => {
+                builder = builder.auth(Credentials::ApiKey(id.clone(), key.expose().to_string()));
+            }
+            Auth::ApiKey { id: None, key } => {
+                builder = builder.auth(Credentials::EncodedApiKey(key.expose().to_string()));
+            }
+            Auth::Bearer(token) => {
+                builder = builder.auth(Credentials::Bearer(token.expose().to_string()));
+            }
+        }
+        if config.insecure {
+            builder = builder.cert_validation(CertificateValidation::None);
+        } else if let Some(path) = &config.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| EsError::io("cannot read the CA certificate file", path, e))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                EsError::Config(format!(
+                    "CA certificate file {} is not a valid PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            builder = builder.cert_validation(CertificateValidation::Full(cert));
+        }
+        let transport = builder
+            .build()
+            .map_err(|e| EsError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(EsClient {
+            transport,
+            urls: display,
+            timeout: config.request_timeout,
+        })
+    }
+
+    /// The configured URLs without credentials, for messages.
+    pub fn urls(&self) -> &str {
+        &self.urls
+    }
+
+    /// Sends one request. `Err` means no HTTP response (connection refused or
+    /// reset, timeout, TLS failure, body cut off): [`EsError::Transport`].
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(Bytes, BodyKind)>,
+        what: &str,
+    ) -> Result<RawResponse, EsError> {
+        let mut headers = HeaderMap::new();
+        let body = body.map(|(bytes, kind)| {
+            match kind {
+                BodyKind::Json => {}
+                BodyKind::Ndjson => {
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-ndjson"),
+                    );
+                }
+                BodyKind::NdjsonGzip => {
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-ndjson"),
+                    );
+                    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                }
+            }
+            bytes
+        });
+        let query = if query.is_empty() { None } else { Some(query) };
+        let response = self
+            .transport
+            .send(method, path, headers, query, body, Some(self.timeout))
+            .await
+            .map_err(|e| EsError::Transport {
+                what: what.to_string(),
+                reason: describe_transport_error(&e),
+            })?;
+        let status = response.status_code().as_u16();
+        let body = response.bytes().await.map_err(|e| EsError::Transport {
+            what: what.to_string(),
+            reason: format!(
+                "reading the response body: {}",
+                describe_transport_error(&e)
+            ),
+        })?;
+        Ok(RawResponse { status, body })
+    }
+
+    /// Sends a JSON request and returns status and parsed body (`Null` when
+    /// empty). 401/403 become [`EsError::Auth`].
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<(u16, Value, RawResponse), EsError> {
+        let body = match body {
+            Some(v) => Some((
+                Bytes::from(serde_json::to_vec(v).map_err(|e| EsError::Protocol {
+                    what: what.to_string(),
+                    reason: e.to_string(),
+                })?),
+                BodyKind::Json,
+            )),
+            None => None,
+        };
+        let raw = self.send(method, path, query, body, what).await?;
+        if raw.status == 401 || raw.status == 403 {
+            return Err(EsError::Auth {
+                url: self.urls.clone(),
+                status: raw.status,
+                what: what.to_string(),
+            });
+        }
+        let value = if raw.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw.body).unwrap_or(Value::Null)
+        };
+        Ok((raw.status, value, raw))
+    }
+
+    /// Like [`EsClient::json`] but any non-2xx status is an error.
+    pub async fn json_ok(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Value, EsError> {
+        let (status, value, raw) = self.json(method, path, query, body, what).await?;
+        if (200..300).contains(&status) {
+            Ok(value)
+        } else {
+            Err(EsError::Status {
+                what: what.to_string(),
+                status,
+                reason: raw.error_reason(),
+            })
+        }
+    }
+
+    /// The start-up check: `GET /` must answer with an Elasticsearch (8.x,
+    /// 9.x) or OpenSearch (2.x) banner.
+    pub async fn check(&self) -> Result<ClusterInfo, EsError> {
+        let raw = match self
+            .send(Method::Get, "/", &[], None, "checking the cluster (GET /)")
+            .await
+        {
+            Ok(raw) => raw,
+            Err(EsError::Transport { reason, .. }) => {
+                return Err(EsError::Unreachable {
+                    urls: self.urls.clone(),
+                    reason,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if raw.status == 401 || raw.status == 403 {
+            return Err(EsError::Auth {
+                url: self.urls.clone(),
+                status: raw.status,
+                what: "checking the cluster (GET /)".into(),
+            });
+        }
+        if !raw.is_success() {
+            return Err(EsError::Status {
+                what: format!("checking the cluster at {} (GET /)", self.urls),
+                status: raw.status,
+                reason: raw.error_reason(),
+            });
+        }
+        let v: Value =
+            serde_json::from_slice(&raw.body).map_err(|_| EsError::NotElasticsearch {
+                url: self.urls.clone(),
+                detail: "GET / did not return JSON".into(),
+            })?;
+        let version = v["version"]["number"].as_str().unwrap_or("").to_string();
+        if version.is_empty() {
+            return Err(EsError::NotElasticsearch {
+                url: self.urls.clone(),
+                detail: "GET / has no version.number".into(),
+            });
+        }
+        let distribution = v["version"]["distribution"]
+            .as_str()
+            .unwrap_or("elasticsearch")
+            .to_string();
+        let info = ClusterInfo {
+            cluster_name: v["cluster_name"].as_str().unwrap_or("").to_string(),
+            version,
+            distribution,
+        };
+        let supported = match info.distribution.as_str() {
+            "opensearch" => info.major() >= 2,
+            _ => info.major() >= 8,
+        };
+        if !supported {
+            return Err(EsError::NotElasticsearch {
+                url: self.urls.clone(),
+                detail: format!(
+                    "{} {} is not supported; convstats needs Elasticsearch 8.x/9.x or OpenSearch 2.x",
+                    info.distribution, info.version
+                ),
+            });
+        }
+        tracing::info!(
+            cluster = %info.cluster_name,
+            version = %info.version,
+            distribution = %info.distribution,
+            "connected to {}",
+            self.urls
+        );
+        Ok(info)
+    }
+}
+
+fn describe_transport_error(e: &elasticsearch::Error) -> String {
+    use std::error::Error as _;
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = e.source();
+    let mut depth = 0;
+    while let Some(s) = source {
+        if depth >= 4 {
+            break;
+        }
+        let piece = s.to_string();
+        if !text.contains(&piece) {
+            text.push_str(": ");
+            text.push_str(&piece);
+        }
+        source = s.source();
+        depth += 1;
+    }
+    text
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,97 @@
+//! [`EsError`]: every failure of the Elasticsearch edge, each saying what
+//! failed and what to do. Messages never contain secrets: URLs are stored
+//! without user info and credentials only live in [`crate::elasticsearch::Secret`].
+
+use std::path::PathBuf;
+
+/// A failure talking to Elasticsearch or running one of its protocols.
+#[derive(Debug, thiserror::Error)]
+pub enum EsError {
+    /// Settings that cannot work (bad URL, unreadable CA file, ...).
+    #[error("invalid Elasticsearch configuration: {0}")]
+    Config(String),
+    /// No node answered.
+    #[error(
+        "cannot reach Elasticsearch at {urls}: {reason}; check the URL (--es-url) and that the cluster is running and reachable"
+    )]
+    Unreachable { urls: String, reason: String },
+    /// HTTP 401/403.
+    #[error(
+        "Elasticsearch at {url} rejected the request with HTTP {status} while {what}; check the username/password, API key or bearer token and the user's privileges"
+    )]
+    Auth {
+        url: String,
+        status: u16,
+        what: String,
+    },
+    /// Something answered, but not Elasticsearch.
+    #[error("the server at {url} does not look like Elasticsearch: {detail}")]
+    NotElasticsearch { url: String, detail: String },
+    /// A request returned an unexpected HTTP status.
+    #[error("{what} failed with HTTP {status}: {reason}")]
+    Status {
+        what: String,
+        status: u16,
+        reason: String,
+    },
+    /// A request failed below HTTP (connection refused/reset, timeout, TLS).
+    #[error("{what} failed: {reason}")]
+    Transport { what: String, reason: String },
+    /// A response could not be parsed.
+    #[error("{what}: unexpected response from Elasticsearch: {reason}")]
+    Protocol { what: String, reason: String },
+    /// The bulk writer stopped because nothing succeeded for too long.
+    #[error(
+        "gave up: no request to Elasticsearch succeeded for {waited} (last problem: {last}); check the cluster's health and retry later"
+    )]
+    GaveUp { waited: String, last: String },
+    /// The bulk writer is no longer running (it gave up or failed).
+    #[error("the bulk writer has stopped; see the previous error")]
+    WriterStopped,
+    /// Reading or writing a local file (dead letters) failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A backfill or setup step failed; `half_built` lists concrete indices
+    /// that were created and are not behind any alias.
+    #[error("{step} failed: {reason}{}", half_built_note(.half_built))]
+    Step {
+        step: String,
+        reason: String,
+        half_built: Vec<String>,
+    },
+}
+
+fn half_built_note(indices: &[String]) -> String {
+    if indices.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; the aliases were left untouched; half-built indices: {} (delete them, or rerun with --cleanup)",
+            indices.join(", ")
+        )
+    }
+}
+
+impl EsError {
+    /// The exit code for the CLI (cli.md): 2 for a configuration problem
+    /// found before talking to the cluster, 1 for every runtime failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EsError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn io(what: &str, path: &std::path::Path, source: std::io::Error) -> Self {
+        EsError::Io {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
