@@ -278,6 +278,23 @@ pub fn write_legacy_line(out: &mut Vec<u8>, c: &Conversation, m: &Metrics) {
     }
 }
 
+/// The `_id` of a conversation's documents: `<workspace_id>:<conversation_id>`.
+pub fn document_id(c: &Conversation) -> String {
+    format!("{}:{}", c.key.workspace_id, c.key.id)
+}
+
+/// Both documents of one conversation as JSON (no trailing newline):
+/// `(new, legacy)`. The bytes equal the lines `compute` writes.
+pub fn render_pair(c: &Conversation, m: &Metrics) -> (Vec<u8>, Vec<u8>) {
+    let mut new = Vec::with_capacity(768);
+    let mut legacy = Vec::with_capacity(1280);
+    write_new_line(&mut new, c, m);
+    write_legacy_line(&mut legacy, c, m);
+    new.pop();
+    legacy.pop();
+    (new, legacy)
+}
+
 /// A CSV writer with the format of cli.md (RFC 4180, LF line ends, no BOM).
 pub fn csv_writer<W: std::io::Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()

@@ -11,6 +11,7 @@ pub mod elasticsearch;
 pub mod r#gen;
 pub mod ingest;
 pub mod input;
+pub mod load;
 pub mod metrics;
 pub mod office_hours;
 pub mod output;
