@@ -9,7 +9,9 @@
 //!
 //! Pure: no I/O.
 
-use crate::record::{ConversationKey, ConversationRecord, Id, MessageType, Part, Record, Source};
+use crate::record::{
+    ConversationKey, ConversationRecord, Id, MessageType, Part, ReadAt, Record, Source,
+};
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
@@ -22,20 +24,18 @@ pub fn seq(source: usize, line: u64) -> Seq {
     ((source as u64) << 40) | (line & ((1 << 40) - 1))
 }
 
-/// Rank of a conversation-level value.
+/// Rank of a conversation-level value: `updated_at` (absent is `i64::MIN`,
+/// below every valid timestamp), then read position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
-    updated_at: Option<i64>,
+    updated_at: i64,
     seq: Seq,
 }
 
-/// Rank of a part version: `updated_at`, else `created_at`; then read
-/// position; then position inside its record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct PartRank {
-    key: i64,
-    seq: Seq,
-    sub: u32,
+/// Rank of a part version: `updated_at`, else `created_at`; then where it
+/// was read.
+fn part_rank(p: &Part) -> (i64, ReadAt) {
+    (p.updated_at.unwrap_or(p.created_at), p.read_at)
 }
 
 type Slot<T> = Option<(Rank, T)>;
@@ -63,7 +63,7 @@ pub struct ConversationState {
     team_assignee_id: Slot<Option<Id>>,
     message_type: Slot<Option<MessageType>>,
     max_record_updated_at: Option<i64>,
-    parts: Vec<(PartRank, Part)>,
+    parts: Vec<Part>,
     compacted_len: usize,
     deleted: bool,
 }
@@ -94,7 +94,7 @@ impl ConversationState {
             return;
         }
         let rank = Rank {
-            updated_at: rec.updated_at,
+            updated_at: rec.updated_at.unwrap_or(i64::MIN),
             seq,
         };
         if let Some(u) = rec.updated_at {
@@ -107,15 +107,24 @@ impl ConversationState {
         offer(&mut self.admin_assignee_id, rank, rec.admin_assignee_id);
         offer(&mut self.team_assignee_id, rank, rec.team_assignee_id);
         offer(&mut self.message_type, rank, rec.message_type);
-        for (i, part) in rec.parts.into_iter().enumerate() {
-            self.push_part(part, seq, u32::try_from(i).unwrap_or(u32::MAX));
+        let mut parts = rec.parts;
+        for p in &mut parts {
+            p.read_at.seq = seq;
         }
+        if self.parts.is_empty() {
+            self.parts = parts;
+        } else {
+            self.parts.append(&mut parts);
+        }
+        self.maybe_compact();
     }
 
     /// Applies a stand-alone `conversation_part` record read at `seq`.
-    pub fn apply_part(&mut self, part: Part, seq: Seq) {
+    pub fn apply_part(&mut self, mut part: Part, seq: Seq) {
         if !self.deleted {
-            self.push_part(part, seq, 0);
+            part.read_at = ReadAt { seq, sub: 0 };
+            self.parts.push(part);
+            self.maybe_compact();
         }
     }
 
@@ -132,14 +141,8 @@ impl ConversationState {
         self.deleted
     }
 
-    fn push_part(&mut self, part: Part, seq: Seq, sub: u32) {
-        let rank = PartRank {
-            key: part.updated_at.unwrap_or(part.created_at),
-            seq,
-            sub,
-        };
-        self.parts.push((rank, part));
-        // Repeated records must not grow memory without bound.
+    /// Repeated records must not grow memory without bound.
+    fn maybe_compact(&mut self) {
         if self.parts.len() > 2 * self.compacted_len + 16 {
             self.compact();
         }
@@ -147,11 +150,18 @@ impl ConversationState {
 
     /// Keeps only the winning version of each part id.
     fn compact(&mut self) {
-        self.parts.sort_unstable_by(|(ra, a), (rb, b)| {
-            a.id.as_bytes().cmp(b.id.as_bytes()).then(rb.cmp(ra))
+        // The usual case, one record listing its parts in id order, has no
+        // duplicates to remove.
+        if self.parts.windows(2).all(|w| w[0].id.as_bytes() < w[1].id.as_bytes()) {
+            self.compacted_len = self.parts.len();
+            return;
+        }
+        self.parts.sort_unstable_by(|a, b| {
+            a.id.as_bytes()
+                .cmp(b.id.as_bytes())
+                .then_with(|| part_rank(b).cmp(&part_rank(a)))
         });
-        self.parts
-            .dedup_by(|later, earlier| later.1.id == earlier.1.id);
+        self.parts.dedup_by(|later, earlier| later.id == earlier.id);
         self.compacted_len = self.parts.len();
     }
 
@@ -171,7 +181,7 @@ impl ConversationState {
             team_assignee_id: value(self.team_assignee_id).flatten(),
             message_type_extension: value(self.message_type).flatten(),
             max_record_updated_at: self.max_record_updated_at,
-            parts: self.parts.into_iter().map(|(_, p)| p).collect(),
+            parts: self.parts,
         })
     }
 }

@@ -111,7 +111,11 @@ impl Ingest {
                 first_line,
                 data,
             } => {
-                for (this, line) in (first_line..).zip(data.split(|&b| b == b'\n')) {
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', &data).chain(std::iter::once(data.len()));
+                for (this, end) in (first_line..).zip(ends) {
+                    let line = data.get(start..end).unwrap_or_default();
+                    start = end + 1;
                     match record::parse_line(line) {
                         Ok(None) => {}
                         Ok(Some(rec)) => {

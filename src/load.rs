@@ -118,7 +118,9 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
     progress.finish();
     read_result?;
     let report = ingest::combine(reports);
+    tracing::debug!("inputs parsed and merged");
     let (conversations, deleted) = ingest.finish();
+    tracing::debug!("conversations finished and sorted");
     Ok(Loaded {
         names,
         conversations,

@@ -134,6 +134,15 @@ impl PartType {
     }
 }
 
+/// Where a part version was read: the record's read position (set when it is
+/// merged) and its index inside that record. Breaks `updated_at` ties in
+/// favour of the version read last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadAt {
+    pub seq: u64,
+    pub sub: u32,
+}
+
 /// One validated conversation part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -146,6 +155,7 @@ pub struct Part {
     pub body_non_empty: bool,
     /// The `visible` extension when it is `true` or `false`.
     pub visible: Option<bool>,
+    pub read_at: ReadAt,
 }
 
 /// A conversation's `source`, as far as metrics need it.
@@ -309,6 +319,7 @@ fn part(p: PartFields) -> Result<Part, String> {
         author,
         body_non_empty: p.body.non_empty,
         visible: p.visible.0,
+        read_at: ReadAt::default(),
     })
 }
 
@@ -354,10 +365,10 @@ fn conversation(
         .unwrap_or_default();
     let mut parts = Vec::with_capacity(raw_parts.len());
     for (i, p) in raw_parts.into_iter().enumerate() {
-        parts.push(
-            part(p.into())
-                .map_err(|e| format!("{at}conversation_parts.conversation_parts[{i}]: {e}"))?,
-        );
+        let mut part = part(p.into())
+            .map_err(|e| format!("{at}conversation_parts.conversation_parts[{i}]: {e}"))?;
+        part.read_at.sub = u32::try_from(i).unwrap_or(u32::MAX);
+        parts.push(part);
     }
     Ok(ConversationRecord {
         key: ConversationKey { workspace_id, id },
