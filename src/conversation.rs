@@ -9,9 +9,7 @@
 //!
 //! Pure: no I/O.
 
-use crate::record::{
-    ConversationKey, ConversationRecord, Id, MessageType, Part, ReadAt, Record, Source,
-};
+use crate::record::{ConversationKey, ConversationRecord, Id, MessageType, Part, Record, Source};
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
@@ -34,8 +32,12 @@ struct Rank {
 
 /// Rank of a part version: `updated_at`, else `created_at`; then where it
 /// was read.
-fn part_rank(p: &Part) -> (i64, ReadAt) {
-    (p.updated_at.unwrap_or(p.created_at), p.read_at)
+fn part_rank(p: &Part) -> (i64, Seq, u16) {
+    (
+        p.updated_at().unwrap_or(p.created_at),
+        p.read_seq,
+        p.read_sub,
+    )
 }
 
 type Slot<T> = Option<(Rank, T)>;
@@ -109,7 +111,7 @@ impl ConversationState {
         offer(&mut self.message_type, rank, rec.message_type);
         let mut parts = rec.parts;
         for p in &mut parts {
-            p.read_at.seq = seq;
+            p.read_seq = seq;
         }
         if self.parts.is_empty() {
             self.parts = parts;
@@ -122,7 +124,8 @@ impl ConversationState {
     /// Applies a stand-alone `conversation_part` record read at `seq`.
     pub fn apply_part(&mut self, mut part: Part, seq: Seq) {
         if !self.deleted {
-            part.read_at = ReadAt { seq, sub: 0 };
+            part.read_seq = seq;
+            part.read_sub = 0;
             self.parts.push(part);
             self.maybe_compact();
         }
@@ -152,7 +155,11 @@ impl ConversationState {
     fn compact(&mut self) {
         // The usual case, one record listing its parts in id order, has no
         // duplicates to remove.
-        if self.parts.windows(2).all(|w| w[0].id.as_bytes() < w[1].id.as_bytes()) {
+        if self
+            .parts
+            .windows(2)
+            .all(|w| w[0].id.as_bytes() < w[1].id.as_bytes())
+        {
             self.compacted_len = self.parts.len();
             return;
         }
@@ -189,7 +196,9 @@ impl ConversationState {
 /// All conversations being merged.
 #[derive(Debug, Default)]
 pub struct Merger {
-    states: FxHashMap<ConversationKey, ConversationState>,
+    // Boxed: a map grows by doubling, and slack slots of a 300-byte state
+    // would cost more than the box.
+    states: FxHashMap<ConversationKey, Box<ConversationState>>,
 }
 
 impl Merger {
@@ -237,7 +246,7 @@ impl Merger {
 
     /// Every conversation state with its key, in no particular order.
     pub fn into_states(self) -> impl Iterator<Item = (ConversationKey, ConversationState)> {
-        self.states.into_iter()
+        self.states.into_iter().map(|(k, s)| (k, *s))
     }
 
     /// The merged conversations sorted by key (deleted ones left out).

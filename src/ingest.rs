@@ -143,12 +143,16 @@ impl Ingest {
     /// The merged conversations, sorted by key, and how many were deleted.
     pub fn finish(self) -> (Vec<Conversation>, u64) {
         let mut deleted = 0u64;
-        let mut out = Vec::new();
-        for shard in self.shards {
-            let merger = match shard.into_inner() {
+        let mergers: Vec<Merger> = self
+            .shards
+            .into_iter()
+            .map(|shard| match shard.into_inner() {
                 Ok(m) => m,
                 Err(p) => p.into_inner(),
-            };
+            })
+            .collect();
+        let mut out = Vec::with_capacity(mergers.iter().map(Merger::len).sum());
+        for merger in mergers {
             for (key, state) in merger.into_states() {
                 match state.finish(key) {
                     Some(c) => out.push(c),
@@ -156,8 +160,32 @@ impl Ingest {
                 }
             }
         }
-        out.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        sort_by_key_cheaply(&mut out);
         (out, deleted)
+    }
+}
+
+/// Sorts conversations by key while moving each one about once: sorting the
+/// (large) values directly would move each of them log n times.
+fn sort_by_key_cheaply(convs: &mut [Conversation]) {
+    use rayon::prelude::*;
+    let mut order: Vec<usize> = (0..convs.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| match (convs.get(a), convs.get(b)) {
+        (Some(x), Some(y)) => x.key.cmp(&y.key),
+        _ => std::cmp::Ordering::Equal,
+    });
+    // Apply the permutation in place: position i receives the element that
+    // was at order[i]; earlier positions were already filled, so follow the
+    // chain of moves to where that element went.
+    for i in 0..order.len() {
+        let mut j = order.get(i).copied().unwrap_or(i);
+        while j < i {
+            j = order.get(j).copied().unwrap_or(i);
+        }
+        convs.swap(i, j);
+        if let Some(slot) = order.get_mut(i) {
+            *slot = j;
+        }
     }
 }
 
@@ -170,4 +198,51 @@ pub fn combine(reports: Vec<WorkerReport>) -> WorkerReport {
     }
     all.rejections.sort();
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Id;
+
+    fn conv(ws: &str, id: &str) -> Conversation {
+        Conversation {
+            key: ConversationKey {
+                workspace_id: Id::from(ws),
+                id: Id::from(id),
+            },
+            created_at: None,
+            source: None,
+            source_created_at: None,
+            state: None,
+            admin_assignee_id: None,
+            team_assignee_id: None,
+            message_type_extension: None,
+            max_record_updated_at: None,
+            parts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sorting_by_permutation_equals_a_plain_sort() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in [0usize, 1, 2, 3, 5, 17, 100, 1000] {
+            for _ in 0..20 {
+                let mut v: Vec<Conversation> = (0..n)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        conv(
+                            &format!("w{}", seed >> 62),
+                            &format!("{}", (seed >> 20) % 500),
+                        )
+                    })
+                    .collect();
+                let mut expected: Vec<ConversationKey> = v.iter().map(|c| c.key.clone()).collect();
+                expected.sort();
+                sort_by_key_cheaply(&mut v);
+                let got: Vec<ConversationKey> = v.iter().map(|c| c.key.clone()).collect();
+                assert_eq!(got, expected, "n = {n}");
+            }
+        }
+    }
 }

@@ -87,29 +87,57 @@ pub fn write_all(
         document::write_csv_header(&mut header).map_err(io::Error::other)?;
         header.flush()?;
     }
-    let mut stats = Stats::default();
-    // Render from the front in key order, but free memory from the back:
-    // reverse once, then split chunks off the end.
-    conversations.reverse();
-    while !conversations.is_empty() {
-        let at = conversations.len().saturating_sub(CHUNK);
-        let mut chunk = conversations.split_off(at);
-        chunk.reverse();
-        let parts: Vec<io::Result<Rendered>> = chunk
-            .par_chunks(TASK)
-            .map(|c| render(c, settings))
-            .collect();
-        for part in parts {
-            let part = part?;
-            new.write_all(&part.new)?;
-            legacy.write_all(&part.legacy)?;
-            csv.write_all(&part.csv)?;
-            stats.merge(part.stats);
+    // Rendering (all cores) and writing (one thread) overlap: the writer
+    // takes finished chunks while the next chunk renders. The channel holds
+    // at most two chunks, so memory stays bounded.
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<Rendered>>(2);
+    let written = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> io::Result<Stats> {
+            let mut stats = Stats::default();
+            for parts in rx {
+                for part in parts {
+                    new.write_all(&part.new)?;
+                    legacy.write_all(&part.legacy)?;
+                    csv.write_all(&part.csv)?;
+                    stats.merge(part.stats);
+                }
+            }
+            new.flush()?;
+            legacy.flush()?;
+            csv.flush()?;
+            Ok(stats)
+        });
+        // Render from the front in key order, but free memory from the
+        // back: reverse once, then split chunks off the end.
+        conversations.reverse();
+        let mut render_result = Ok(());
+        while !conversations.is_empty() {
+            let at = conversations.len().saturating_sub(CHUNK);
+            let mut chunk = conversations.split_off(at);
+            chunk.reverse();
+            let parts: io::Result<Vec<Rendered>> = chunk
+                .par_chunks(TASK)
+                .map(|c| render(c, settings))
+                .collect();
+            match parts {
+                Ok(parts) => {
+                    if tx.send(parts).is_err() {
+                        break; // the writer failed; its error is reported below
+                    }
+                }
+                Err(e) => {
+                    render_result = Err(e);
+                    break;
+                }
+            }
         }
-    }
-    new.flush()?;
-    legacy.flush()?;
-    csv.flush()?;
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the output writer thread panicked")));
+        render_result.and(written)
+    });
+    let stats = written?;
 
     let mut rej = create(dir, REJECTED_FILE)?;
     for r in rejections {

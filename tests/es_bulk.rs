@@ -386,9 +386,14 @@ async fn every_operation_reports_its_outcome_once_and_sync_producers_can_feed_th
         .await
         .unwrap();
     let s = w.finish().await.unwrap().metrics;
-    assert_eq!(
-        (s.sent, s.indexed, s.deleted, s.stale_skipped),
-        (401, 300, 100, 1)
+    // A delete (version 4) may land before a retried index (version 3) of
+    // the same document: that index is then stale (409), as in ES. Every
+    // operation ends exactly once either way.
+    assert_eq!((s.sent, s.deleted), (401, 100));
+    assert_eq!(s.indexed + s.stale_skipped, 301);
+    assert!(
+        s.stale_skipped >= 1,
+        "the delete of w1:c200 at version 1 is stale"
     );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 401);

@@ -37,11 +37,15 @@ pub enum Role {
 /// Classifies an author: customers are never bots; admins are bots when an
 /// AI flag is set or their id is configured as a bot.
 pub fn role(author: &Author, bots: &BotIds) -> Role {
-    match author.kind {
+    author_role(author.kind, author.id.as_deref(), author.ai, bots)
+}
+
+fn author_role(kind: AuthorType, id: Option<&str>, ai: bool, bots: &BotIds) -> Role {
+    match kind {
         AuthorType::Customer => Role::Customer,
         AuthorType::Bot => Role::Bot,
         AuthorType::Admin => {
-            if author.ai || author.id.as_deref().is_some_and(|id| bots.contains(id)) {
+            if ai || id.is_some_and(|id| bots.contains(id)) {
                 Role::Bot
             } else {
                 Role::HumanAdmin
@@ -134,14 +138,14 @@ pub fn elements<'a>(
         });
     }
     for p in &conv.parts {
-        let role = role(&p.author, bots);
+        let role = author_role(p.author_type, p.author_id.as_deref(), p.author_ai, bots);
         let visible = part_visible(p.part_type, p.body_non_empty, p.visible);
         let close = p.part_type == PartType::Close;
         out.push(Element {
             time: p.created_at,
             part_type: Some(p.part_type),
             part_id: Some(p.id.as_str()),
-            author_id: p.author.id.as_ref(),
+            author_id: p.author_id.as_ref(),
             role,
             visible,
             contact_reply: (visible && role == Role::Customer)

@@ -143,7 +143,7 @@ pub fn compute(conv: &Conversation, bots: &BotIds, schedule: &Schedule) -> Metri
         .into_iter()
         .flatten()
         .chain(els.iter().map(|e| e.time))
-        .chain(conv.parts.iter().filter_map(|p| p.updated_at))
+        .chain(conv.parts.iter().filter_map(|p| p.updated_at()))
         .max();
 
     Metrics {

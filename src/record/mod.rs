@@ -134,28 +134,48 @@ impl PartType {
     }
 }
 
-/// Where a part version was read: the record's read position (set when it is
-/// merged) and its index inside that record. Breaks `updated_at` ties in
-/// favour of the version read last.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ReadAt {
-    pub seq: u64,
-    pub sub: u32,
-}
-
-/// One validated conversation part.
+/// One validated conversation part. Laid out flat (80 bytes) because a
+/// run holds every part of every conversation in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub id: Id,
-    pub part_type: PartType,
+    /// `author.id`.
+    pub author_id: Option<Id>,
     pub created_at: i64,
-    pub updated_at: Option<i64>,
-    pub author: Author,
+    /// `updated_at`, or [`Part::NO_UPDATE`] when absent (see [`Part::updated_at`]).
+    updated_at: i64,
+    /// Read position of the record it came from (set when merged).
+    pub read_seq: u64,
+    /// Index inside that record (saturating): later wins a tie.
+    pub read_sub: u16,
+    pub part_type: PartType,
+    /// `author.type`, classified.
+    pub author_type: AuthorType,
+    /// `author.from_ai_agent` or `author.is_ai_answer` is `true`.
+    pub author_ai: bool,
     /// `body` is a string that is non-empty after trimming white space.
     pub body_non_empty: bool,
     /// The `visible` extension when it is `true` or `false`.
     pub visible: Option<bool>,
-    pub read_at: ReadAt,
+}
+
+impl Part {
+    /// Stored `updated_at` when the part has none (timestamps are >= 0).
+    const NO_UPDATE: i64 = i64::MIN;
+
+    /// The part's `updated_at`, if it has one.
+    pub fn updated_at(&self) -> Option<i64> {
+        (self.updated_at != Part::NO_UPDATE).then_some(self.updated_at)
+    }
+
+    /// The author as an [`Author`].
+    pub fn author(&self) -> Author {
+        Author {
+            kind: self.author_type,
+            id: self.author_id.clone(),
+            ai: self.author_ai,
+        }
+    }
 }
 
 /// A conversation's `source`, as far as metrics need it.
@@ -313,13 +333,16 @@ fn part(p: PartFields) -> Result<Part, String> {
     let author = author(p.author).ok_or_else(|| missing("author.type"))?;
     Ok(Part {
         id,
-        part_type: PartType::parse(&part_type),
+        author_id: author.id,
         created_at,
-        updated_at: p.updated_at.map(|t| t.0),
-        author,
+        updated_at: p.updated_at.map_or(Part::NO_UPDATE, |t| t.0),
+        read_seq: 0,
+        read_sub: 0,
+        part_type: PartType::parse(&part_type),
+        author_type: author.kind,
+        author_ai: author.ai,
         body_non_empty: p.body.non_empty,
         visible: p.visible.0,
-        read_at: ReadAt::default(),
     })
 }
 
@@ -367,7 +390,7 @@ fn conversation(
     for (i, p) in raw_parts.into_iter().enumerate() {
         let mut part = part(p.into())
             .map_err(|e| format!("{at}conversation_parts.conversation_parts[{i}]: {e}"))?;
-        part.read_at.sub = u32::try_from(i).unwrap_or(u32::MAX);
+        part.read_sub = u16::try_from(i).unwrap_or(u16::MAX);
         parts.push(part);
     }
     Ok(ConversationRecord {

@@ -157,26 +157,35 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, TimestampError> {
     from_seconds(i128::from(local - offset))
 }
 
-/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` into a fixed buffer.
+/// Two ASCII digits for each value 0..=99.
+const DIGITS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+fn put2(out: &mut [u8; 20], at: usize, v: u32) {
+    let i = (v % 100) as usize * 2;
+    if let (Some(d), Some(o)) = (DIGITS.get(i..i + 2), out.get_mut(at..at + 2)) {
+        o.copy_from_slice(d);
+    }
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` into a fixed buffer
+/// (years clamped to 0000..=9999).
 pub fn format_rfc3339(seconds: i64) -> [u8; 20] {
     let days = seconds.div_euclid(86_400);
-    let secs = seconds.rem_euclid(86_400);
+    let secs = seconds.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
-    let mut out = *b"0000-00-00T00:00:00Z";
     let y = y.clamp(0, 9999) as u32;
-    let put = |out: &mut [u8; 20], at: usize, v: u32, n: usize| {
-        let mut v = v;
-        for k in (0..n).rev() {
-            out[at + k] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(&mut out, 0, y, 4);
-    put(&mut out, 5, m, 2);
-    put(&mut out, 8, d, 2);
-    put(&mut out, 11, (secs / 3600) as u32, 2);
-    put(&mut out, 14, (secs / 60 % 60) as u32, 2);
-    put(&mut out, 17, (secs % 60) as u32, 2);
+    let mut out = *b"0000-00-00T00:00:00Z";
+    put2(&mut out, 0, y / 100);
+    put2(&mut out, 2, y % 100);
+    put2(&mut out, 5, m);
+    put2(&mut out, 8, d);
+    put2(&mut out, 11, secs / 3600);
+    put2(&mut out, 14, secs / 60 % 60);
+    put2(&mut out, 17, secs % 60);
     out
 }
 
