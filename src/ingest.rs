@@ -88,8 +88,9 @@ impl Ingest {
         }
     }
 
-    /// Parses and merges one block, adding to `report`.
-    pub fn ingest(&self, block: Block, report: &mut WorkerReport) {
+    /// Parses and merges one block, adding to `report`; returns the block's
+    /// buffer for reuse.
+    pub fn ingest(&self, block: Block, report: &mut WorkerReport) -> Option<Vec<u8>> {
         match block {
             Block::Oversized {
                 source,
@@ -105,6 +106,7 @@ impl Ingest {
                         "line is {bytes} bytes, over the 16 MiB limit; it was not parsed"
                     ),
                 });
+                None
             }
             Block::Lines {
                 source,
@@ -136,6 +138,7 @@ impl Ingest {
                         }
                     }
                 }
+                Some(data)
             }
         }
     }
@@ -152,13 +155,26 @@ impl Ingest {
             })
             .collect();
         let mut out = Vec::with_capacity(mergers.iter().map(Merger::len).sum());
-        for merger in mergers {
-            for (key, state) in merger.into_states() {
-                match state.finish(key) {
-                    Some(c) => out.push(c),
-                    None => deleted += 1,
-                }
-            }
+        let finished: Vec<(Vec<Conversation>, u64)> = {
+            use rayon::prelude::*;
+            mergers
+                .into_par_iter()
+                .map(|merger| {
+                    let mut convs = Vec::with_capacity(merger.len());
+                    let mut gone = 0u64;
+                    for (key, state) in merger.into_states() {
+                        match state.finish(key) {
+                            Some(c) => convs.push(c),
+                            None => gone += 1,
+                        }
+                    }
+                    (convs, gone)
+                })
+                .collect()
+        };
+        for (convs, gone) in finished {
+            out.extend(convs);
+            deleted += gone;
         }
         sort_by_key_cheaply(&mut out);
         (out, deleted)

@@ -105,6 +105,10 @@ pub enum Block {
     },
 }
 
+/// Buffers handed back by whoever consumed a block, for reuse: allocating
+/// a fresh megabyte per block costs page faults that dwarf the parsing.
+pub type Recycled = crossbeam_channel::Receiver<Vec<u8>>;
+
 /// Reads one source and cuts it into [`Block`]s.
 pub struct Blocks {
     source_index: usize,
@@ -112,33 +116,46 @@ pub struct Blocks {
     pending: Vec<u8>,
     next_line: u64,
     done: bool,
+    recycled: Option<Recycled>,
 }
 
 impl Blocks {
     pub fn new(source_index: usize, source: Source) -> Blocks {
+        Blocks::with_recycling(source_index, source, None)
+    }
+
+    /// Like [`Blocks::new`], taking buffers for new blocks from `recycled`
+    /// when it has any.
+    pub fn with_recycling(
+        source_index: usize,
+        source: Source,
+        recycled: Option<Recycled>,
+    ) -> Blocks {
         Blocks {
             source_index,
             reader: source.reader,
             pending: Vec::with_capacity(BLOCK_BYTES * 2),
             next_line: 1,
             done: false,
+            recycled,
+        }
+    }
+
+    fn fresh_buffer(&self) -> Vec<u8> {
+        match self.recycled.as_ref().and_then(|r| r.try_recv().ok()) {
+            Some(mut b) => {
+                b.clear();
+                b
+            }
+            None => Vec::with_capacity(BLOCK_BYTES * 2),
         }
     }
 
     /// Reads up to `want` more bytes into `pending`; 0 at end of input.
     fn fill(&mut self, want: usize) -> io::Result<usize> {
-        let start = self.pending.len();
-        self.pending.resize(start + want, 0);
-        let result = loop {
-            match self.reader.read(&mut self.pending[start..]) {
-                Ok(n) => break Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => break Err(e),
-            }
-        };
-        let n = *result.as_ref().unwrap_or(&0);
-        self.pending.truncate(start + n);
-        result
+        (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.pending)
     }
 
     /// Skips the rest of an oversized line; returns the bytes skipped.
@@ -172,9 +189,10 @@ impl Blocks {
             let have_line_end = memchr::memrchr(b'\n', &self.pending);
             if self.pending.len() >= BLOCK_BYTES {
                 if let Some(pos) = have_line_end {
-                    let rest = self.pending.split_off(pos + 1);
-                    let data = std::mem::replace(&mut self.pending, rest);
-                    self.pending.reserve(BLOCK_BYTES * 2);
+                    let mut next = self.fresh_buffer();
+                    next.extend_from_slice(self.pending.get(pos + 1..).unwrap_or_default());
+                    self.pending.truncate(pos + 1);
+                    let data = std::mem::replace(&mut self.pending, next);
                     return Ok(Some(self.lines(data)));
                 }
                 if self.pending.len() > MAX_LINE_BYTES {

@@ -73,25 +73,31 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
     let ingest = Ingest::new();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (tx, rx) = crossbeam_channel::bounded::<input::Block>(workers * 2);
+    let (recycle_tx, recycle_rx) = crossbeam_channel::bounded::<Vec<u8>>(workers * 2 + 2);
     let (reports, read_result) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let rx = rx.clone();
+                let recycle = recycle_tx.clone();
                 let ingest = &ingest;
                 scope.spawn(move || {
                     let mut report = WorkerReport::default();
                     for block in rx {
-                        ingest.ingest(block, &mut report);
+                        if let Some(buffer) = ingest.ingest(block, &mut report) {
+                            // Full pool: let this one go.
+                            let _ = recycle.try_send(buffer);
+                        }
                     }
                     report
                 })
             })
             .collect();
         drop(rx);
+        drop(recycle_tx);
         let mut read_result = Ok(());
         'sources: for (i, source) in sources.into_iter().enumerate() {
             let name = source.name.clone();
-            let mut blocks = Blocks::new(i, source);
+            let mut blocks = Blocks::with_recycling(i, source, Some(recycle_rx.clone()));
             loop {
                 match blocks.next_block() {
                     Ok(Some(block)) => {

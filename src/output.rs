@@ -35,7 +35,6 @@ const TASK: usize = 256;
 const CHUNK: usize = 16 * 1024;
 
 /// Documents of a run of conversations, serialized.
-#[derive(Default)]
 struct Rendered {
     new: Vec<u8>,
     legacy: Vec<u8>,
@@ -43,9 +42,29 @@ struct Rendered {
     stats: Stats,
 }
 
-fn render(convs: &[Conversation], settings: &Settings) -> io::Result<Rendered> {
-    let mut r = Rendered::default();
-    let mut csv = csv_writer(Vec::with_capacity(convs.len() * 400));
+/// A buffer from the writer's returns, or a new one.
+fn buffer(pool: &crossbeam_channel::Receiver<Vec<u8>>, capacity: usize) -> Vec<u8> {
+    match pool.try_recv() {
+        Ok(mut b) => {
+            b.clear();
+            b
+        }
+        Err(_) => Vec::with_capacity(capacity),
+    }
+}
+
+fn render(
+    convs: &[Conversation],
+    settings: &Settings,
+    pool: &crossbeam_channel::Receiver<Vec<u8>>,
+) -> io::Result<Rendered> {
+    let mut r = Rendered {
+        new: buffer(pool, convs.len() * 800),
+        legacy: buffer(pool, convs.len() * 1300),
+        csv: Vec::new(),
+        stats: Stats::default(),
+    };
+    let mut csv = csv_writer(buffer(pool, convs.len() * 500));
     for c in convs {
         let schedule = settings.office_hours.schedule_for(&c.key.workspace_id);
         let m = metrics::compute(c, &settings.bots, schedule);
@@ -91,6 +110,9 @@ pub fn write_all(
     // takes finished chunks while the next chunk renders. The channel holds
     // at most two chunks, so memory stays bounded.
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Rendered>>(2);
+    // Written buffers go back to the renderers: reusing them avoids page
+    // faults on fresh memory for every chunk.
+    let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<u8>>(3 * 2 * CHUNK / TASK);
     let written = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> io::Result<Stats> {
             let mut stats = Stats::default();
@@ -100,6 +122,9 @@ pub fn write_all(
                     legacy.write_all(&part.legacy)?;
                     csv.write_all(&part.csv)?;
                     stats.merge(part.stats);
+                    for b in [part.new, part.legacy, part.csv] {
+                        let _ = pool_tx.try_send(b);
+                    }
                 }
             }
             new.flush()?;
@@ -117,7 +142,7 @@ pub fn write_all(
             chunk.reverse();
             let parts: io::Result<Vec<Rendered>> = chunk
                 .par_chunks(TASK)
-                .map(|c| render(c, settings))
+                .map(|c| render(c, settings, &pool))
                 .collect();
             match parts {
                 Ok(parts) => {
