@@ -631,6 +631,35 @@ async fn cli_exit_codes_for_missing_inputs_bad_flags_and_an_unreachable_cluster(
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(d.alias_targets("acme-new").len(), 1);
+    // precedence: the environment beats the file, a flag beats the environment
+    std::fs::write(
+        &cfg,
+        "[elasticsearch]\nurls = [\"http://127.0.0.1:1\"]\nalias_prefix = \"file\"\n",
+    )
+    .unwrap();
+    let r = run({
+        let mut c = convstats(dir.path());
+        c.args(["setup", "--config"])
+            .arg(&cfg)
+            .env("CONVSTATS_ES_URL", d.url())
+            .env("CONVSTATS_ALIAS_PREFIX", "env");
+        c
+    })
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(d.alias_targets("env-new").len(), 1);
+    let r = run({
+        let mut c = convstats(dir.path());
+        c.args(["setup", "--alias-prefix", "flag", "--config"])
+            .arg(&cfg)
+            .env("CONVSTATS_ES_URL", d.url())
+            .env("CONVSTATS_ALIAS_PREFIX", "env");
+        c
+    })
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(d.alias_targets("flag-new").len(), 1);
+    assert!(d.alias_targets("file-new").is_empty());
     std::fs::write(&cfg, "[elasticsearch]\nurl = \"http://x\"\n").unwrap();
     let r = run({
         let mut c = convstats(dir.path());

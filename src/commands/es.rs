@@ -281,3 +281,88 @@ pub async fn connect(config: &EsConfig) -> Result<EsClient, Failure> {
     tracing::debug!(version = %info.version, "cluster check passed");
     Ok(client)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_plain_seconds_and_units() {
+        assert_eq!(parse_duration("600"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    fn settings(toml: &str) -> Settings {
+        crate::config::parse(toml).unwrap()
+    }
+
+    #[test]
+    fn flags_beat_the_config_file_and_secrets_stay_redacted() {
+        let s = settings(
+            "[elasticsearch]\nurls = [\"http://conf:9200\"]\nusername = \"cu\"\npassword = \"conf-secret\"\nalias_prefix = \"conf\"\nconcurrency = 7\n",
+        );
+        let (c, a) = ConnectionArgs::default().resolve(&s).unwrap();
+        assert_eq!(c.urls, vec!["http://conf:9200".to_string()]);
+        assert_eq!(a.new, "conf-new");
+        assert!(matches!(&c.auth, Auth::Basic { username, .. } if username == "cu"));
+        assert!(!format!("{c:?}").contains("conf-secret"));
+        let flags = ConnectionArgs {
+            es_url: vec!["http://flag:9200".into()],
+            es_api_key: Some("id1:key1".into()),
+            es_username: None,
+            ..Default::default()
+        };
+        // an API key by flag plus a password from the file: two kinds of credentials
+        assert!(flags.resolve(&s).is_err());
+        let (c, _) = flags.resolve(&settings("")).unwrap();
+        assert_eq!(c.urls, vec!["http://flag:9200".to_string()]);
+        assert!(matches!(&c.auth, Auth::ApiKey { id: Some(id), .. } if id == "id1"));
+        let w = WriterArgs {
+            concurrency: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(w.resolve(&s).unwrap().concurrency, 2);
+        assert_eq!(WriterArgs::default().resolve(&s).unwrap().concurrency, 7);
+        assert_eq!(
+            WriterArgs::default()
+                .resolve(&settings(""))
+                .unwrap()
+                .dead_letter_path,
+            PathBuf::from("convstats-dead-letters.ndjson")
+        );
+    }
+
+    #[test]
+    fn bad_prefixes_and_half_credentials_are_usage_errors() {
+        let s = settings("");
+        for prefix in ["", "Upper", "-x", "a b", "a*"] {
+            let a = ConnectionArgs {
+                alias_prefix: Some(prefix.into()),
+                ..Default::default()
+            };
+            assert_eq!(a.resolve(&s).unwrap_err().exit_code(), 2, "{prefix:?}");
+        }
+        let a = ConnectionArgs {
+            es_username: Some("u".into()),
+            ..Default::default()
+        };
+        assert_eq!(a.resolve(&s).unwrap_err().exit_code(), 2);
+        let a = ConnectionArgs {
+            es_password_file: Some("/nonexistent/secret".into()),
+            es_username: Some("u".into()),
+            ..Default::default()
+        };
+        let e = a.resolve(&s).unwrap_err();
+        assert!(
+            e.error().to_string().contains("--es-password-file"),
+            "{:#}",
+            e.error()
+        );
+    }
+}
