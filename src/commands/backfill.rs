@@ -169,12 +169,20 @@ fn progress_bar(total_ops: u64) -> Option<(ProgressBar, ProgressHook)> {
     }
     let bar = ProgressBar::new(total_ops);
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} documents [{wide_bar}] {per_sec}, ETA {eta}",
+        "{spinner} {human_pos}/{human_len} documents [{wide_bar}] {msg}, ETA {eta}",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
     let b = bar.clone();
-    let hook: ProgressHook = Arc::new(move |m: &MetricsSnapshot| b.set_position(m.finished()));
+    let started = Instant::now();
+    let hook: ProgressHook = Arc::new(move |m: &MetricsSnapshot| {
+        let done = m.finished();
+        let seconds = started.elapsed().as_secs_f64();
+        if seconds > 0.0 {
+            b.set_message(format!("{:.0} documents/s", done as f64 / seconds));
+        }
+        b.set_position(done);
+    });
     Some((bar, hook))
 }
 
