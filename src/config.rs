@@ -3,6 +3,7 @@
 //! Every problem is collected and reported with the key that holds it, so a
 //! user fixes them all in one go; nothing is checked later at run time.
 
+use crate::elasticsearch::Secret;
 use crate::metrics::BotIds;
 use crate::office_hours::{self, Schedule};
 use crate::record::Id;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// The default configuration file, read when present.
 pub const DEFAULT_PATH: &str = "convstats.toml";
 
-const KNOWN_SECTIONS: [&str; 3] = ["workspaces", "office_hours", "bots"];
+const KNOWN_SECTIONS: [&str; 4] = ["workspaces", "office_hours", "bots", "elasticsearch"];
 
 /// Configuration problems, each naming its key; printed one per line.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +65,142 @@ pub struct Settings {
     pub workspaces: Vec<(String, Option<String>)>,
     /// Things worth saying that are not errors.
     pub warnings: Vec<String>,
+    /// `[elasticsearch]`: connection and writer settings (flags and
+    /// environment variables override each key).
+    pub elasticsearch: EsFileSettings,
+}
+
+/// The `[elasticsearch]` section. Every key is optional; secrets are
+/// [`Secret`]s, so `Debug` (any config dump) shows them as `***`.
+#[derive(Debug, Clone, Default)]
+pub struct EsFileSettings {
+    pub urls: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+    pub api_key: Option<Secret>,
+    pub api_key_file: Option<PathBuf>,
+    pub bearer_token: Option<Secret>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    pub insecure: Option<bool>,
+    pub alias_prefix: Option<String>,
+    pub concurrency: Option<usize>,
+    pub bulk_bytes: Option<usize>,
+    pub gzip: Option<bool>,
+    pub dead_letter_file: Option<PathBuf>,
+    /// Seconds.
+    pub give_up_after: Option<u64>,
+}
+
+const ES_KEYS: [&str; 16] = [
+    "urls",
+    "username",
+    "password",
+    "password_file",
+    "api_key",
+    "api_key_file",
+    "bearer_token",
+    "bearer_token_file",
+    "ca_file",
+    "insecure",
+    "alias_prefix",
+    "concurrency",
+    "bulk_bytes",
+    "gzip",
+    "dead_letter_file",
+    "give_up_after",
+];
+
+fn parse_elasticsearch(value: &toml::Value, errors: &mut Vec<String>) -> EsFileSettings {
+    let mut es = EsFileSettings::default();
+    let Some(t) = value.as_table() else {
+        errors.push("elasticsearch: expected a table ([elasticsearch])".into());
+        return es;
+    };
+    for k in t.keys().filter(|k| !ES_KEYS.contains(&k.as_str())) {
+        errors.push(format!(
+            "elasticsearch.{k}: unknown key; known keys are {}",
+            ES_KEYS.join(", ")
+        ));
+    }
+    let string = |key: &str, errors: &mut Vec<String>| -> Option<String> {
+        match t.get(key)? {
+            toml::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            _ => {
+                errors.push(format!("elasticsearch.{key}: expected a non-empty string"));
+                None
+            }
+        }
+    };
+    match t.get("urls") {
+        None => {}
+        Some(toml::Value::String(s)) if !s.is_empty() => es.urls = vec![s.clone()],
+        Some(toml::Value::Array(a)) => {
+            for (i, v) in a.iter().enumerate() {
+                match v.as_str().filter(|s| !s.is_empty()) {
+                    Some(s) => es.urls.push(s.to_string()),
+                    None => errors.push(format!(
+                        "elasticsearch.urls[{i}]: expected a URL string like \"https://host:9200\""
+                    )),
+                }
+            }
+        }
+        Some(_) => errors.push(
+            "elasticsearch.urls: expected a list of URL strings like [\"https://host:9200\"]"
+                .into(),
+        ),
+    }
+    es.username = string("username", errors);
+    es.password = string("password", errors).map(Secret::new);
+    es.password_file = string("password_file", errors).map(PathBuf::from);
+    es.api_key = string("api_key", errors).map(Secret::new);
+    es.api_key_file = string("api_key_file", errors).map(PathBuf::from);
+    es.bearer_token = string("bearer_token", errors).map(Secret::new);
+    es.bearer_token_file = string("bearer_token_file", errors).map(PathBuf::from);
+    es.ca_file = string("ca_file", errors).map(PathBuf::from);
+    es.alias_prefix = string("alias_prefix", errors);
+    es.dead_letter_file = string("dead_letter_file", errors).map(PathBuf::from);
+    let boolean = |key: &str, errors: &mut Vec<String>| match t.get(key)? {
+        toml::Value::Boolean(b) => Some(*b),
+        _ => {
+            errors.push(format!("elasticsearch.{key}: expected true or false"));
+            None
+        }
+    };
+    es.insecure = boolean("insecure", errors);
+    es.gzip = boolean("gzip", errors);
+    let positive = |key: &str, errors: &mut Vec<String>| match t.get(key)? {
+        toml::Value::Integer(i) if *i > 0 => Some(*i as u64),
+        _ => {
+            errors.push(format!("elasticsearch.{key}: expected a positive integer"));
+            None
+        }
+    };
+    es.concurrency = positive("concurrency", errors).map(|v| v as usize);
+    es.bulk_bytes = positive("bulk_bytes", errors).map(|v| v as usize);
+    es.give_up_after = positive("give_up_after", errors);
+    let secrets = [
+        (
+            "password",
+            es.password.is_some(),
+            es.password_file.is_some(),
+        ),
+        ("api_key", es.api_key.is_some(), es.api_key_file.is_some()),
+        (
+            "bearer_token",
+            es.bearer_token.is_some(),
+            es.bearer_token_file.is_some(),
+        ),
+    ];
+    for (key, value, file) in secrets {
+        if value && file {
+            errors.push(format!(
+                "elasticsearch.{key}_file: give either {key} or {key}_file, not both"
+            ));
+        }
+    }
+    es
 }
 
 /// Loads `explicit`, else `./convstats.toml` when present, else defaults.
@@ -237,6 +374,10 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
     }
     settings.bots = BotIds::new(bot_ids);
 
+    if let Some(v) = table.get("elasticsearch") {
+        settings.elasticsearch = parse_elasticsearch(v, &mut errors);
+    }
+
     if errors.is_empty() {
         Ok(settings)
     } else {
@@ -280,6 +421,37 @@ mod tests {
         assert!(text.contains("bots.author_ids[0]"), "{text}");
         assert!(text.contains("elastic: unknown section"), "{text}");
         assert_eq!(err.0.len(), 3);
+    }
+
+    #[test]
+    fn the_elasticsearch_section_is_validated_and_its_secrets_redacted() {
+        let s = parse(
+            "[elasticsearch]\nurls = [\"https://a:9200\", \"https://b:9200\"]\nusername = \"u\"\npassword = \"hunter2-secret\"\nconcurrency = 8\ngzip = true\ngive_up_after = 30\n",
+        )
+        .unwrap();
+        assert_eq!(s.elasticsearch.urls.len(), 2);
+        assert_eq!(s.elasticsearch.concurrency, Some(8));
+        assert_eq!(s.elasticsearch.gzip, Some(true));
+        let dump = format!("{s:?}");
+        assert!(!dump.contains("hunter2-secret"), "{dump}");
+        let err = parse(
+            "[elasticsearch]\nurl = \"x\"\nconcurrency = 0\napi_key = \"k\"\napi_key_file = \"f\"\ninsecure = \"yes\"\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("elasticsearch.url: unknown key"), "{text}");
+        assert!(
+            text.contains("elasticsearch.concurrency: expected a positive"),
+            "{text}"
+        );
+        assert!(
+            text.contains("elasticsearch.api_key_file: give either"),
+            "{text}"
+        );
+        assert!(
+            text.contains("elasticsearch.insecure: expected true or false"),
+            "{text}"
+        );
     }
 
     #[test]

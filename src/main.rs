@@ -1,7 +1,8 @@
 //! The `convstats` command line: parses arguments and calls the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use convstats::commands::{self, Failure, compute::ComputeArgs};
+use convstats::commands::es::{ConnectionArgs, WriterArgs};
+use convstats::commands::{self, Failure, backfill::BackfillArgs, compute::ComputeArgs};
 use convstats::config;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,34 @@ enum Command {
         #[arg(long, default_value = "out", env = "CONVSTATS_OUT")]
         out: PathBuf,
     },
+    /// Rebuild both Elasticsearch index families from NDJSON files and swap the aliases at once
+    Backfill {
+        /// Input files, read in order (`-` or none reads stdin)
+        inputs: Vec<String>,
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        #[command(flatten)]
+        writer: WriterArgs,
+        /// On a failure before the alias swap, delete the half-built indices
+        #[arg(long)]
+        cleanup: bool,
+        /// Delete the indices the aliases pointed to, in the same atomic swap
+        #[arg(long)]
+        delete_old: bool,
+        /// Exit 1 before the swap when any document was dead-lettered
+        #[arg(long)]
+        fail_on_dead_letters: bool,
+    },
+    /// Apply the index templates; create the first indices and aliases when absent
+    Setup {
+        #[command(flatten)]
+        conn: ConnectionArgs,
+    },
+    /// The dead-letter file: list it, or send its entries again
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
     /// Validate the configuration and print each schedule's weekly open hours
     CheckConfig,
     /// Write deterministic synthetic Intercom conversations (NDJSON) to stdout
@@ -79,6 +108,24 @@ enum Command {
         /// Print a convstats.toml (office hours, bot ids) for the generated workspaces instead
         #[arg(long)]
         print_config: bool,
+    },
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+enum DlqAction {
+    /// Print every dead letter and a count per error type
+    List {
+        /// The dead-letter file [default: ./convstats-dead-letters.ndjson]
+        #[arg(long, env = "CONVSTATS_DEAD_LETTER_FILE")]
+        dead_letter_file: Option<PathBuf>,
+    },
+    /// Send every dead letter again; keep only those that fail again
+    Replay {
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        #[command(flatten)]
+        writer: WriterArgs,
     },
 }
 
@@ -134,6 +181,57 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             },
             *print_config,
         ),
+        Command::Backfill {
+            inputs,
+            conn,
+            writer,
+            cleanup,
+            delete_old,
+            fail_on_dead_letters,
+        } => {
+            let summary = commands::backfill::run(
+                &BackfillArgs {
+                    inputs: inputs.clone(),
+                    delete_old: *delete_old,
+                    cleanup: *cleanup,
+                    fail_on_dead_letters: *fail_on_dead_letters,
+                },
+                conn,
+                writer,
+                &settings,
+            )?;
+            if cli.quiet == 0 {
+                eprintln!("{summary}");
+            }
+            Ok(())
+        }
+        Command::Setup { conn } => {
+            let report = commands::setup::run(conn, &settings)?;
+            if cli.quiet == 0 {
+                eprint!("{}", commands::setup::describe(&report));
+            }
+            Ok(())
+        }
+        Command::Dlq {
+            action: DlqAction::List { dead_letter_file },
+        } => {
+            let path = dead_letter_file
+                .clone()
+                .or_else(|| settings.elasticsearch.dead_letter_file.clone())
+                .unwrap_or_else(|| PathBuf::from("convstats-dead-letters.ndjson"));
+            print!("{}", commands::dlq::list(&path)?);
+            Ok(())
+        }
+        Command::Dlq {
+            action: DlqAction::Replay { conn, writer },
+        } => {
+            let summary = commands::dlq::replay(conn, writer, &settings)?;
+            let path = writer.resolve(&settings)?.dead_letter_path;
+            if cli.quiet == 0 {
+                eprintln!("{}", commands::dlq::describe_replay(&summary, &path));
+            }
+            Ok(())
+        }
         Command::CheckConfig => {
             print!("{}", commands::check_config::describe(&settings));
             Ok(())

@@ -184,3 +184,82 @@ async fn documents_of_both_families_index_into_the_applied_templates() {
     let s = w.finish().await.unwrap().metrics;
     assert_eq!((s.indexed, s.dead_lettered), (24, 0));
 }
+
+/// Mapping coverage with real documents: every document `compute` produces
+/// for the shipped examples (with their config) and for `gen` data fits the
+/// templates (every field mapped with a compatible type), and together they
+/// carry every mapped field with a non-null value (non-empty for lists).
+#[test]
+fn real_documents_cover_every_mapped_field_and_every_produced_field_is_mapped() {
+    use convstats::document::render_pair;
+    use convstats::load::{Quiet, load};
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let gen_path = dir.path().join("gen.ndjson");
+    let params = convstats::r#gen::GenParams {
+        conversations: 3000,
+        seed: 5,
+        ..Default::default()
+    };
+    let mut out = std::fs::File::create(&gen_path).unwrap();
+    convstats::r#gen::write_all(&params, &mut out).unwrap();
+    drop(out);
+    let gen_config =
+        convstats::config::parse(&convstats::r#gen::sample_config(params.workspaces)).unwrap();
+    let examples_config =
+        convstats::config::load(Some(&root.join("examples/convstats.toml"))).unwrap();
+    let sources = [
+        (root.join("examples/conversations.ndjson"), examples_config),
+        (gen_path, gen_config),
+    ];
+    let mut non_null: [BTreeSet<String>; 2] = Default::default();
+    let mut docs = 0;
+    for (input, settings) in &sources {
+        let loaded = load(&[input.to_string_lossy().into_owned()], &Quiet).unwrap();
+        assert!(!loaded.conversations.is_empty());
+        for c in &loaded.conversations {
+            let m = convstats::metrics::compute(
+                c,
+                &settings.bots,
+                settings.office_hours.schedule_for(&c.key.workspace_id),
+            );
+            let (new, legacy) = render_pair(c, &m);
+            for (i, (family, bytes)) in [(Family::New, new), (Family::Legacy, legacy)]
+                .into_iter()
+                .enumerate()
+            {
+                let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let problems = check_document(family, &doc);
+                assert!(problems.is_empty(), "{family:?} {doc}: {problems:?}");
+                for (k, v) in doc.as_object().unwrap() {
+                    let carried = match v {
+                        serde_json::Value::Null => false,
+                        serde_json::Value::Array(a) => !a.is_empty(),
+                        _ => true,
+                    };
+                    if carried {
+                        non_null[i].insert(k.clone());
+                    }
+                }
+                docs += 1;
+            }
+        }
+    }
+    assert!(docs > 6000);
+    for (i, family) in [Family::New, Family::Legacy].into_iter().enumerate() {
+        let mapped: BTreeSet<String> = mapped_fields(family).into_iter().map(|(f, _)| f).collect();
+        let missing: Vec<_> = mapped.difference(&non_null[i]).collect();
+        assert!(
+            missing.is_empty(),
+            "{family:?}: mapped but never produced with a value: {missing:?}"
+        );
+        let unmapped: Vec<_> = non_null[i].difference(&mapped).collect();
+        assert!(
+            unmapped.is_empty(),
+            "{family:?}: produced but not mapped: {unmapped:?}"
+        );
+    }
+}

@@ -1,8 +1,12 @@
 //! Subcommands: each wires library modules together and does nothing else.
 
+pub mod backfill;
 pub mod check_config;
 pub mod compute;
+pub mod dlq;
+pub mod es;
 pub mod r#gen;
+pub mod setup;
 
 /// How a command failed, which decides the exit code (cli.md).
 #[derive(Debug)]

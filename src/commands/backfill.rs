@@ -1,0 +1,243 @@
+//! `convstats backfill [INPUT]...`: load the inputs like `compute`, compute
+//! both documents of every conversation (rayon, in chunks), and stream them
+//! into the backfill protocol of `elasticsearch::backfill` (fresh indices,
+//! bulk load, checks, one atomic alias swap).
+//!
+//! Revision: one stamp per run, `revision::next_revision(None, now)`, shared
+//! by every document. The indices are fresh, so each `_id` is written once
+//! and needs no order among documents; a later run, or later continuous
+//! ingestion (`max(previous + 1, now)`), always gets a greater stamp.
+
+use super::Failure;
+use super::compute::progress_for;
+use super::es::{ConnectionArgs, WriterArgs, connect, failure, runtime};
+use crate::config::Settings;
+use crate::conversation::Conversation;
+use crate::document::{document_id, render_pair};
+use crate::elasticsearch::backfill::{
+    BackfillItem, BackfillOptions, BackfillReport, ProgressHook, backfill,
+};
+use crate::elasticsearch::bulk::MetricsSnapshot;
+use crate::elasticsearch::revision::next_revision;
+use crate::elasticsearch::{EsClient, EsError};
+use crate::load::{LoadError, load};
+use crate::metrics;
+use anyhow::anyhow;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// Conversations computed and serialized per parallel chunk.
+const CHUNK: usize = 2048;
+/// Chunks ready ahead of the writer (with the writer's own bounded channel,
+/// this bounds the documents held in memory).
+const CHUNKS_AHEAD: usize = 2;
+
+/// What `backfill` was asked to do besides connection and writer settings.
+#[derive(Debug, Clone, Default)]
+pub struct BackfillArgs {
+    pub inputs: Vec<String>,
+    pub delete_old: bool,
+    pub cleanup: bool,
+    pub fail_on_dead_letters: bool,
+}
+
+/// What a successful backfill did.
+#[derive(Debug, Clone)]
+pub struct BackfillSummary {
+    pub report: BackfillReport,
+    pub conversations: u64,
+    pub rejected: u64,
+    pub revision: u64,
+    pub seconds: f64,
+    pub dead_letter_file: std::path::PathBuf,
+}
+
+impl std::fmt::Display for BackfillSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &self.report.metrics;
+        let rate = if self.seconds > 0.0 {
+            m.sent as f64 / self.seconds
+        } else {
+            0.0
+        };
+        writeln!(
+            f,
+            "backfill: {} conversations ({} rejected input lines), revision {}",
+            self.conversations, self.rejected, self.revision
+        )?;
+        writeln!(
+            f,
+            "documents: sent {}, indexed {}, stale_skipped {}, retried {}, dead-lettered {}{}",
+            m.sent,
+            m.indexed,
+            m.stale_skipped,
+            m.retried,
+            m.dead_lettered,
+            if m.dead_lettered > 0 {
+                format!(
+                    " (see {}; `convstats dlq list`, `convstats dlq replay`)",
+                    self.dead_letter_file.display()
+                )
+            } else {
+                String::new()
+            }
+        )?;
+        for r in [&self.report.new, &self.report.legacy] {
+            let old = if r.old_indices.is_empty() {
+                "no previous index".to_string()
+            } else if self.report.deleted_old {
+                format!("old {} deleted", r.old_indices.join(", "))
+            } else {
+                format!(
+                    "old {} kept (delete with --delete-old next time)",
+                    r.old_indices.join(", ")
+                )
+            };
+            writeln!(
+                f,
+                "alias {} → {} ({} documents); {old}",
+                r.alias, r.index, r.count
+            )?;
+        }
+        write!(f, "seconds: {:.2}, documents/s: {rate:.0}", self.seconds)
+    }
+}
+
+/// Both documents of every conversation, computed in parallel chunks on a
+/// producer thread and handed over through a bounded channel, so that the
+/// producer waits when the writer falls behind.
+pub fn items(
+    conversations: Vec<Conversation>,
+    settings: Arc<Settings>,
+    revision: u64,
+) -> impl Stream<Item = BackfillItem> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<BackfillItem>>(CHUNKS_AHEAD);
+    std::thread::spawn(move || {
+        for chunk in conversations.chunks(CHUNK) {
+            let items: Vec<BackfillItem> = chunk
+                .par_iter()
+                .map(|c| {
+                    let m = metrics::compute(
+                        c,
+                        &settings.bots,
+                        settings.office_hours.schedule_for(&c.key.workspace_id),
+                    );
+                    let (new, legacy) = render_pair(c, &m);
+                    BackfillItem {
+                        id: document_id(c),
+                        version: revision,
+                        new_doc: Bytes::from(new),
+                        legacy_doc: Bytes::from(legacy),
+                    }
+                })
+                .collect();
+            if tx.blocking_send(items).is_err() {
+                // The consumer stopped (the backfill failed): stop computing.
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (futures::stream::iter(chunk), rx))
+    })
+    .flatten()
+}
+
+/// Backfills `conversations` through `client` (templates, fresh indices,
+/// load, checks, swap).
+pub async fn backfill_conversations(
+    client: &EsClient,
+    options: BackfillOptions,
+    conversations: Vec<Conversation>,
+    settings: Arc<Settings>,
+    revision: u64,
+) -> Result<BackfillReport, EsError> {
+    backfill(client, options, items(conversations, settings, revision)).await
+}
+
+/// A docs/s + ETA bar over the writer's counters, only on a terminal.
+fn progress_bar(total_ops: u64) -> Option<(ProgressBar, ProgressHook)> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total_ops);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {human_pos}/{human_len} documents [{wide_bar}] {msg}, ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let b = bar.clone();
+    let started = Instant::now();
+    let hook: ProgressHook = Arc::new(move |m: &MetricsSnapshot| {
+        let done = m.finished();
+        let seconds = started.elapsed().as_secs_f64();
+        if seconds > 0.0 {
+            b.set_message(format!("{:.0} documents/s", done as f64 / seconds));
+        }
+        b.set_position(done);
+    });
+    Some((bar, hook))
+}
+
+/// Runs `backfill`.
+pub fn run(
+    args: &BackfillArgs,
+    conn: &ConnectionArgs,
+    writer: &WriterArgs,
+    settings: &Settings,
+) -> Result<BackfillSummary, Failure> {
+    let started = Instant::now();
+    let (config, aliases) = conn.resolve(settings)?;
+    let bulk = writer.resolve(settings)?;
+    let dead_letter_file = bulk.dead_letter_path.clone();
+    let rt = runtime()?;
+    // Check the cluster before reading: an unreachable cluster or bad
+    // credentials should not cost a long load first.
+    let client = rt.block_on(connect(&config))?;
+    let progress = progress_for(&args.inputs);
+    let loaded = load(&args.inputs, progress.as_ref()).map_err(|e| match e {
+        LoadError::Open(_) => Failure::Usage(e.into()),
+        LoadError::Read { .. } => Failure::Runtime(e.into()),
+    })?;
+    let conversations = loaded.conversations.len() as u64;
+    let rejected = loaded.report.counts.rejected;
+    if conversations == 0 {
+        return Err(Failure::Runtime(anyhow!(
+            "the inputs hold no conversations ({rejected} rejected lines); refusing to replace the indices with empty ones"
+        )));
+    }
+    let revision = next_revision(None, SystemTime::now());
+    let mut options = BackfillOptions::new(aliases, bulk);
+    options.delete_old = args.delete_old;
+    options.cleanup = args.cleanup;
+    options.fail_on_dead_letters = args.fail_on_dead_letters;
+    let bar = progress_bar(conversations * 2);
+    options.progress = bar.as_ref().map(|(_, hook)| hook.clone());
+    let settings = Arc::new(settings.clone());
+    let result = rt.block_on(backfill_conversations(
+        &client,
+        options,
+        loaded.conversations,
+        settings,
+        revision,
+    ));
+    if let Some((bar, _)) = bar {
+        bar.finish_and_clear();
+    }
+    let report = result.map_err(failure)?;
+    Ok(BackfillSummary {
+        report,
+        conversations,
+        rejected,
+        revision,
+        seconds: started.elapsed().as_secs_f64(),
+        dead_letter_file,
+    })
+}

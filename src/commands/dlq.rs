@@ -1,0 +1,76 @@
+//! `convstats dlq list | replay`: show the dead-letter file, or send its
+//! entries again and keep only those that fail again.
+
+use super::Failure;
+use super::es::{ConnectionArgs, WriterArgs, connect, failure, runtime};
+use crate::config::Settings;
+use crate::elasticsearch::dead_letter::{self, ReplaySummary};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// `dlq list`: one line per dead letter and a count per error type.
+pub fn list(path: &Path) -> Result<String, Failure> {
+    let letters = dead_letter::list(path).map_err(failure)?;
+    let mut out = String::new();
+    let mut by_type: BTreeMap<(u16, String), u64> = BTreeMap::new();
+    for l in &letters {
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\tv{}\t{} {}: {}",
+            l.time,
+            serde_json::to_string(&l.action)
+                .unwrap_or_default()
+                .trim_matches('"'),
+            l.index,
+            l.id,
+            l.version,
+            l.status,
+            l.error_type,
+            l.reason
+        );
+        *by_type.entry((l.status, l.error_type.clone())).or_default() += 1;
+    }
+    let _ = writeln!(out, "{} dead letters in {}", letters.len(), path.display());
+    for ((status, ty), n) in by_type {
+        let _ = writeln!(out, "  {n} × {status} {ty}");
+    }
+    Ok(out)
+}
+
+/// `dlq replay`.
+pub fn replay(
+    conn: &ConnectionArgs,
+    writer: &WriterArgs,
+    settings: &Settings,
+) -> Result<ReplaySummary, Failure> {
+    let (config, _) = conn.resolve(settings)?;
+    let bulk = writer.resolve(settings)?;
+    let path = bulk.dead_letter_path.clone();
+    runtime()?.block_on(async {
+        let client = connect(&config).await?;
+        dead_letter::replay(&client, &path, bulk)
+            .await
+            .map_err(failure)
+    })
+}
+
+/// The summary printed after `dlq replay`.
+pub fn describe_replay(s: &ReplaySummary, path: &Path) -> String {
+    let m = &s.writer.metrics;
+    format!(
+        "replayed {} dead letters from {}: {} done ({} indexed, {} deleted, {} already newer), {} failed again{}",
+        s.replayed,
+        path.display(),
+        s.succeeded,
+        m.indexed,
+        m.deleted,
+        m.stale_skipped,
+        s.still_failing,
+        if s.still_failing == 0 {
+            "; the file was removed".to_string()
+        } else {
+            "; they are the file's new content (see `convstats dlq list`)".to_string()
+        }
+    )
+}
