@@ -7,12 +7,6 @@ use convstats::config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-// mimalloc: faster than the system allocator for the many small, short-lived
-// allocations of parsing, and less fragmentation across worker threads
-// (measured: lower peak RSS and CPU on `compute`, see docs/benchmarks.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "convstats",

@@ -86,11 +86,11 @@ fn create(dir: &Path, name: &str) -> io::Result<BufWriter<File>> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))
 }
 
-/// Writes every output file into `dir`; consumes the conversations chunk by
-/// chunk (from the end, so memory is freed as it goes).
+/// Writes every output file into `dir`, rendering the conversations (in
+/// key order) chunk by chunk.
 pub fn write_all(
     dir: &Path,
-    mut conversations: Vec<Conversation>,
+    conversations: Vec<Conversation>,
     rejections: &[Rejection],
     source_names: &[String],
     settings: &Settings,
@@ -132,14 +132,8 @@ pub fn write_all(
             csv.flush()?;
             Ok(stats)
         });
-        // Render from the front in key order, but free memory from the
-        // back: reverse once, then split chunks off the end.
-        conversations.reverse();
         let mut render_result = Ok(());
-        while !conversations.is_empty() {
-            let at = conversations.len().saturating_sub(CHUNK);
-            let mut chunk = conversations.split_off(at);
-            chunk.reverse();
+        for chunk in conversations.chunks(CHUNK) {
             let parts: io::Result<Vec<Rendered>> = chunk
                 .par_chunks(TASK)
                 .map(|c| render(c, settings, &pool))
