@@ -79,11 +79,14 @@ fn render(
     Ok(r)
 }
 
-fn create(dir: &Path, name: &str) -> io::Result<BufWriter<File>> {
+fn create_file(dir: &Path, name: &str) -> io::Result<File> {
     let path = dir.join(name);
     File::create(&path)
-        .map(|f| BufWriter::with_capacity(1 << 20, f))
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))
+}
+
+fn create(dir: &Path, name: &str) -> io::Result<BufWriter<File>> {
+    create_file(dir, name).map(|f| BufWriter::with_capacity(1 << 20, f))
 }
 
 /// Writes every output file into `dir`, rendering the conversations (in
@@ -98,9 +101,11 @@ pub fn write_all(
 ) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
-    let mut new = create(dir, NEW_FILE)?;
-    let mut legacy = create(dir, LEGACY_FILE)?;
-    let mut csv = create(dir, CSV_FILE)?;
+    // The rendered buffers are large already: written straight to the files,
+    // not copied through a BufWriter first.
+    let mut new = create_file(dir, NEW_FILE)?;
+    let mut legacy = create_file(dir, LEGACY_FILE)?;
+    let mut csv = create_file(dir, CSV_FILE)?;
     {
         let mut header = csv_writer(&mut csv);
         document::write_csv_header(&mut header).map_err(io::Error::other)?;

@@ -239,7 +239,9 @@ impl<'de> Deserialize<'de> for PartVec {
                 f.write_str("a list of conversation parts")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PartVec, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                // serde_json gives no size hint; most conversations have a few to a
+                // few dozen parts.
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(1024));
                 loop {
                     let i = out.len();
                     match seq.next_element::<RawPart>() {
