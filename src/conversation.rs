@@ -9,6 +9,7 @@
 //!
 //! Pure: no I/O.
 
+use crate::record::id::cmp_part_ids;
 use crate::record::{ConversationKey, ConversationRecord, Id, MessageType, Part, Record, Source};
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -154,11 +155,12 @@ impl ConversationState {
     /// Keeps only the winning version of each part id.
     fn compact(&mut self) {
         // The usual case, one record listing its parts in id order, has no
-        // duplicates to remove.
+        // duplicates to remove. `cmp_part_ids` is a strict total order (equal
+        // only for the same id), so strictly increasing ids are distinct.
         if self
             .parts
             .windows(2)
-            .all(|w| w[0].id.as_bytes() < w[1].id.as_bytes())
+            .all(|w| cmp_part_ids(&w[0].id, &w[1].id) == std::cmp::Ordering::Less)
         {
             self.compacted_len = self.parts.len();
             return;

@@ -172,10 +172,12 @@ impl Ingest {
                 })
                 .collect()
         };
+        tracing::trace!("shards finished");
         for (convs, gone) in finished {
             out.extend(convs);
             deleted += gone;
         }
+        tracing::trace!("shards concatenated");
         sort_by_key_cheaply(&mut out);
         (out, deleted)
     }
@@ -185,11 +187,16 @@ impl Ingest {
 /// (large) values directly would move each of them log n times.
 fn sort_by_key_cheaply(convs: &mut [Conversation]) {
     use rayon::prelude::*;
-    let mut order: Vec<usize> = (0..convs.len()).collect();
-    order.par_sort_unstable_by(|&a, &b| match (convs.get(a), convs.get(b)) {
-        (Some(x), Some(y)) => x.key.cmp(&y.key),
-        _ => std::cmp::Ordering::Equal,
-    });
+    // Sort copies of the keys (short ids are inline: no allocation), so the
+    // comparisons read contiguous memory instead of chasing every value.
+    let mut keyed: Vec<(ConversationKey, usize)> = convs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key.clone(), i))
+        .collect();
+    keyed.par_sort_unstable();
+    tracing::trace!("keys sorted");
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     // Apply the permutation in place: position i receives the element that
     // was at order[i]; earlier positions were already filled, so follow the
     // chain of moves to where that element went.
