@@ -141,10 +141,6 @@ impl ConversationState {
         };
     }
 
-    pub fn is_deleted(&self) -> bool {
-        self.deleted
-    }
-
     /// Repeated records must not grow memory without bound.
     fn maybe_compact(&mut self) {
         if self.parts.len() > 2 * self.compacted_len + 16 {

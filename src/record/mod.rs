@@ -167,15 +167,6 @@ impl Part {
     pub fn updated_at(&self) -> Option<i64> {
         (self.updated_at != Part::NO_UPDATE).then_some(self.updated_at)
     }
-
-    /// The author as an [`Author`].
-    pub fn author(&self) -> Author {
-        Author {
-            kind: self.author_type,
-            id: self.author_id.clone(),
-            ai: self.author_ai,
-        }
-    }
 }
 
 /// A conversation's `source`, as far as metrics need it.
@@ -256,20 +247,13 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Record>, String> {
 /// the reason, plus the column for a whole line.
 fn explain_json_error(prefix: &str, e: &serde_json::Error) -> String {
     let full = e.to_string();
-    let msg = raw::explain(strip_position(&full));
+    let msg = raw::explain(raw::without_position(&full));
     let at = if prefix.is_empty() && e.column() > 0 {
         format!(" (column {})", e.column())
     } else {
         String::new()
     };
     format!("{prefix}{msg}{at}")
-}
-
-fn strip_position(msg: &str) -> &str {
-    match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    }
 }
 
 fn missing(what: &str) -> String {

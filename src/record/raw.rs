@@ -190,7 +190,7 @@ lenient!(LenientStr, "any value", |s: Seen| LenientStr(match s {
 const PATH_MARK: char = '\u{1}';
 
 /// Strips serde_json's " at line L column C" from a message.
-fn without_position(msg: &str) -> &str {
+pub(super) fn without_position(msg: &str) -> &str {
     match msg.rfind(" at line ") {
         Some(i) => &msg[..i],
         None => msg,
