@@ -2,14 +2,22 @@
 # Measures `convstats compute` on synthetic data against merely parsing the
 # same NDJSON with serde_json into IgnoredAny (single thread).
 #
-#   scripts/bench-compute.sh [CONVERSATIONS]     (default 1000000)
+#   scripts/bench-compute.sh [CONVERSATIONS] [RUNS]   (defaults 1000000, 3)
 #
-# Prints, for both: seconds, records/s, MB/s, peak RSS; and the ratio.
+# Each program runs RUNS times, alternating; the median run of each is shown
+# (seconds, records/s, MB/s, CPU seconds, peak RSS), then the ratio of the
+# medians. Before every run the page cache holds the input (it was just
+# read) and `sync` has flushed earlier writes, so runs start alike;
+# `compute` writes into target/bench/out, left from the previous run (it
+# replaces the files, as a user re-running would). Also shown, for
+# reference: typed record parsing alone (`examples/parse_typed.rs`, one
+# thread).
 # Needs: cargo, python3 (for timing and peak RSS of the child process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
-cargo build --release --quiet --bin convstats --example parse_baseline
+runs=${2:-3}
+cargo build --release --quiet --bin convstats --example parse_baseline --example parse_typed
 mkdir -p target/bench
 data=target/bench/gen-$n.ndjson
 if [ ! -s "$data" ]; then
@@ -17,14 +25,15 @@ if [ ! -s "$data" ]; then
   target/release/convstats gen --conversations "$n" --seed 1 > "$data.tmp"
   mv "$data.tmp" "$data"
 fi
-python3 - "$data" "$n" <<'PY'
-import os, subprocess, sys, time
-data, n = sys.argv[1], int(sys.argv[2])
+python3 - "$data" "$runs" <<'PY'
+import os, statistics, subprocess, sys, time
+data, runs = sys.argv[1], int(sys.argv[2])
 size = os.path.getsize(data)
 lines = sum(1 for _ in open(data, 'rb'))
 
 def run(cmd):
     """Runs cmd; returns wall seconds, CPU seconds and that child's peak RSS (KiB)."""
+    subprocess.run(["sync"], check=True)
     t0 = time.monotonic()
     with open("target/bench/stderr.txt", "wb") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -38,10 +47,26 @@ def show(name, secs, cpu, rss_kib):
     print(f"{name:<34} {secs:7.2f} s  {lines/secs:11,.0f} records/s  {size/secs/1e6:7.1f} MB/s  "
           f"cpu {cpu:6.2f} s  peak RSS {rss_kib/1024:7.1f} MiB")
 
-print(f"input: {data}: {lines:,} lines, {size/1e6:,.1f} MB, {os.cpu_count()} cores")
-b = run(["target/release/examples/parse_baseline", data])
-show("serde_json -> IgnoredAny (1 thread)", *b)
-c = run(["target/release/convstats", "-q", "compute", data, "--out", "target/bench/out"])
-show("convstats compute (all cores)", *c)
-print(f"ratio compute/baseline speed: {b[0]/c[0]:.2f}")
+def median_run(results):
+    return sorted(results)[len(results) // 2]
+
+programs = {
+    "serde_json -> IgnoredAny (1 thread)": ["target/release/examples/parse_baseline", data],
+    "convstats compute (all cores)": ["target/release/convstats", "-q", "compute", data,
+                                      "--out", "target/bench/out"],
+    "typed records only (1 thread)": ["target/release/examples/parse_typed", data],
+}
+results = {name: [] for name in programs}
+print(f"input: {data}: {lines:,} lines, {size/1e6:,.1f} MB, {os.cpu_count()} cores, "
+      f"median of {runs} runs")
+for _ in range(runs):
+    for name, cmd in programs.items():
+        results[name].append(run(cmd))
+for name in programs:
+    walls = ", ".join(f"{r[0]:.2f}" for r in results[name])
+    show(name, *median_run(results[name]))
+    print(f"{'':<34} all runs: {walls} s")
+base = median_run(results["serde_json -> IgnoredAny (1 thread)"])[0]
+comp = median_run(results["convstats compute (all cores)"])[0]
+print(f"ratio compute/baseline speed: {base/comp:.2f}")
 PY

@@ -79,6 +79,42 @@ fn render(
     Ok(r)
 }
 
+/// Moves the previous run's files out of the way and removes them on a
+/// background thread. Freeing gigabytes of an old file's pages blocks for a
+/// second or more (measured, docs/benchmarks.md); truncating them in place
+/// would stall the writer instead. The files are only touched once the
+/// inputs have been read, so a run that fails earlier leaves them intact.
+fn clear_previous(dir: &Path) -> Option<std::thread::JoinHandle<()>> {
+    let mut old = Vec::new();
+    for name in [NEW_FILE, LEGACY_FILE, CSV_FILE, REJECTED_FILE, REPORT_FILE] {
+        let path = dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
+        if std::fs::rename(&path, &aside).is_ok() {
+            old.push(aside);
+        }
+    }
+    if old.is_empty() {
+        return None;
+    }
+    let remove = move || {
+        for path in old {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::warn!(
+                    "could not remove the previous output {}: {e}",
+                    path.display()
+                );
+            }
+        }
+    };
+    std::thread::Builder::new()
+        .name("remove-old-outputs".into())
+        .spawn(remove)
+        .ok()
+}
+
 fn create_file(dir: &Path, name: &str) -> io::Result<File> {
     let path = dir.join(name);
     File::create(&path)
@@ -101,6 +137,22 @@ pub fn write_all(
 ) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
+    let removing = clear_previous(dir);
+    let result = write_files(dir, conversations, rejections, source_names, settings, run);
+    if let Some(handle) = removing {
+        let _ = handle.join();
+    }
+    result
+}
+
+fn write_files(
+    dir: &Path,
+    mut conversations: Vec<Conversation>,
+    rejections: &[Rejection],
+    source_names: &[String],
+    settings: &Settings,
+    run: &RunSummary,
+) -> io::Result<PathBuf> {
     // The rendered buffers are large already: written straight to the files,
     // not copied through a BufWriter first.
     let mut new = create_file(dir, NEW_FILE)?;
@@ -138,14 +190,26 @@ pub fn write_all(
             Ok(stats)
         });
         let mut render_result = Ok(());
-        for chunk in conversations.chunks(CHUNK) {
+        let mut waited = std::time::Duration::ZERO;
+        for chunk in conversations.chunks_mut(CHUNK) {
             let parts: io::Result<Vec<Rendered>> = chunk
-                .par_chunks(TASK)
-                .map(|c| render(c, settings, &pool))
+                .par_chunks_mut(TASK)
+                .map(|c| {
+                    let rendered = render(c, settings, &pool);
+                    // Parts are the bulk of memory: freed here, in parallel,
+                    // rather than one by one when the list is dropped.
+                    for conv in c {
+                        conv.parts = Vec::new();
+                    }
+                    rendered
+                })
                 .collect();
             match parts {
                 Ok(parts) => {
-                    if tx.send(parts).is_err() {
+                    let t = std::time::Instant::now();
+                    let sent = tx.send(parts);
+                    waited += t.elapsed();
+                    if sent.is_err() {
                         break; // the writer failed; its error is reported below
                     }
                 }
@@ -156,11 +220,18 @@ pub fn write_all(
             }
         }
         drop(tx);
+        tracing::trace!(
+            waited_for_writer = waited.as_secs_f64(),
+            "documents rendered"
+        );
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the output writer thread panicked")));
         render_result.and(written)
     });
+    tracing::trace!("documents rendered and written");
+    drop(conversations);
+    tracing::trace!("conversations dropped");
     let stats = written?;
 
     let mut rej = create(dir, REJECTED_FILE)?;

@@ -1,44 +1,16 @@
 //! Ids (conversation, part, author, admin, team, workspace): a JSON string kept
 //! verbatim or a JSON integer of 64 bits written in decimal (input.md).
 
-use compact_str::{CompactString, ToCompactString};
-use serde::de::{self, Deserializer, Visitor};
+use compact_str::CompactString;
 use std::cmp::Ordering;
-use std::fmt;
 
 /// An id as it is output: always a string. Short ids are stored inline.
 pub type Id = CompactString;
 
-/// Deserializes an [`Id`]: strings verbatim, 64-bit integers in decimal.
+/// An id as read from JSON (`raw.rs` reads it): strings verbatim, 64-bit
+/// integers in decimal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawId(pub Id);
-
-impl<'de> serde::Deserialize<'de> for RawId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawId;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an id (a string, or an integer that fits in 64 bits)")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawId, E> {
-                Ok(RawId(CompactString::from(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawId, E> {
-                Ok(RawId(v.to_compact_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawId, E> {
-                Ok(RawId(v.to_compact_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawId, E> {
-                Err(E::custom(format_args!(
-                    "{v} is not a valid id: ids are strings or integers that fit in 64 bits, never floats"
-                )))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// True when `id` is made only of ASCII digits (at least one).
 fn is_numeric(id: &str) -> bool {
@@ -94,25 +66,5 @@ mod tests {
         assert_eq!(cmp_part_ids("B", "a"), Ordering::Less);
         assert_eq!(cmp_part_ids("-1", "1"), Ordering::Greater);
         assert_eq!(cmp_part_ids("", "0"), Ordering::Greater);
-    }
-
-    #[test]
-    fn integer_and_string_ids_are_the_same_id() {
-        let a: RawId = serde_json::from_str("274").unwrap();
-        let b: RawId = serde_json::from_str("\"274\"").unwrap();
-        assert_eq!(a, b);
-        let c: RawId = serde_json::from_str("\"0274\"").unwrap();
-        assert_ne!(a, c);
-        let big: RawId = serde_json::from_str("18446744073709551615").unwrap();
-        assert_eq!(big.0, "18446744073709551615");
-        let neg: RawId = serde_json::from_str("-5").unwrap();
-        assert_eq!(neg.0, "-5");
-    }
-
-    #[test]
-    fn floats_and_other_types_are_not_ids() {
-        for bad in ["1.0", "1e3", "18446744073709551616", "true", "[]", "{}"] {
-            assert!(serde_json::from_str::<RawId>(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -5,11 +5,13 @@
 
 pub mod id;
 mod raw;
+mod scan;
 pub mod timestamp;
 
 use compact_str::CompactString;
 pub use id::Id;
-use raw::{RawAuthor, RawPart, RawRecord, RawSource, Tri};
+use raw::{FromJson, RawAuthor, RawPart, RawRecord, RawSource, Tri};
+use scan::Scanner;
 
 /// Lines longer than this are rejected without being parsed.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -236,24 +238,16 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Record>, String> {
     if first != Some(&b'{') {
         return Err("not a JSON object".to_string());
     }
-    let raw: RawRecord = match serde_json::from_slice(line) {
-        Ok(r) => r,
-        Err(e) => return Err(explain_json_error("", &e)),
-    };
+    let raw = read_record(line).map_err(|f| f.describe(true))?;
     validate(raw).map(Some)
 }
 
-/// Says what was wrong with a line serde_json refused: the field path and
-/// the reason, plus the column for a whole line.
-fn explain_json_error(prefix: &str, e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let msg = raw::explain(raw::without_position(&full));
-    let at = if prefix.is_empty() && e.column() > 0 {
-        format!(" (column {})", e.column())
-    } else {
-        String::new()
-    };
-    format!("{prefix}{msg}{at}")
+/// Reads one JSON object, and nothing after it, as a [`RawRecord`].
+fn read_record(text: &[u8]) -> Result<RawRecord<'_>, scan::Fail> {
+    let mut s = Scanner::new(text);
+    let raw = RawRecord::read(&mut s)?;
+    s.end()?;
+    Ok(raw)
 }
 
 fn missing(what: &str) -> String {
@@ -443,12 +437,11 @@ fn notification(raw: RawRecord) -> Result<Record, String> {
         .data
         .and_then(|d| d.item)
         .ok_or_else(|| missing("data.item"))?;
-    let text = item.get().as_bytes();
+    let text = item.0;
     if text.first() != Some(&b'{') {
         return Err("data.item: not a JSON object".to_string());
     }
-    let item: RawRecord =
-        serde_json::from_slice(text).map_err(|e| explain_json_error("data.item.", &e))?;
+    let item = read_record(text).map_err(|f| format!("data.item.{}", f.describe(false)))?;
     if topic == "conversation.deleted" {
         let id = item
             .id

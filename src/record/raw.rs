@@ -1,16 +1,18 @@
-//! The serde shapes of input lines, before validation.
+//! The shapes of input lines before validation, read with [`Scanner`].
 //!
 //! One flat struct reads every record kind in a single pass; fields that other
 //! kinds may carry with other meanings are read leniently. Validation into
 //! [`super::Record`] happens in `record/mod.rs`.
 
 use super::id::RawId;
+use super::scan::{Fail, Kind, Number, Scanner};
 use super::timestamp;
-use compact_str::CompactString;
-use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-use std::fmt;
+use compact_str::{CompactString, ToCompactString};
+
+/// A value read from JSON by [`Scanner`].
+pub trait FromJson<'a>: Sized {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail>;
+}
 
 /// A field that may be absent, present as null, or present with a value:
 /// input.md's merge rule treats "present with null" as carried.
@@ -33,12 +35,54 @@ impl<T> Tri<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tri<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(d)? {
-            None => Tri::Null,
-            Some(v) => Tri::Value(v),
+impl<'a, T: FromJson<'a>> FromJson<'a> for Tri<T> {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        Ok(if s.null()? {
+            Tri::Null
+        } else {
+            Tri::Value(T::read(s)?)
         })
+    }
+}
+
+/// null reads as `None`.
+impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.null()? {
+            Ok(None)
+        } else {
+            T::read(s).map(Some)
+        }
+    }
+}
+
+/// A required-type string (`type`, `part_type`, `state`, `topic`).
+impl<'a> FromJson<'a> for CompactString {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        match s.kind()? {
+            Kind::Str => Ok(CompactString::from(s.string()?.as_ref())),
+            _ => Err(s.invalid_type("a string")),
+        }
+    }
+}
+
+impl<'a> FromJson<'a> for RawId {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        match s.kind()? {
+            Kind::Str => Ok(RawId(CompactString::from(s.string()?.as_ref()))),
+            Kind::Number => match s.number()? {
+                Number::Int(v) => Ok(RawId(v.to_compact_string())),
+                Number::Neg(v) => Ok(RawId(v.to_compact_string())),
+                Number::Float(t) => Err(s.fail(format!(
+                    "{t} is not a valid id: ids are strings or integers that fit in 64 bits, never floats"
+                ))),
+                Number::Big(t) => Err(s.fail(format!(
+                    "{} is not a valid id: integer ids must fit in 64 bits",
+                    shorten(t)
+                ))),
+            },
+            _ => Err(s.invalid_type("an id (a string, or an integer that fits in 64 bits)")),
+        }
     }
 }
 
@@ -54,175 +98,127 @@ fn shorten(v: &str) -> String {
     s
 }
 
-impl<'de> Deserialize<'de> for RawTs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = RawTs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a timestamp (integer Unix seconds or an RFC 3339 string)")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawTs, E> {
-                timestamp::from_seconds(i128::from(v))
+impl<'a> FromJson<'a> for RawTs {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        let seconds = match s.kind()? {
+            Kind::Str => {
+                let text = s.string()?;
+                return timestamp::parse_rfc3339(&text)
                     .map(RawTs)
-                    .map_err(|e| E::custom(format_args!("bad timestamp: {e}")))
+                    .map_err(|e| s.fail(format!("bad timestamp \"{}\": {e}", shorten(&text))));
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawTs, E> {
-                timestamp::from_seconds(i128::from(v))
-                    .map(RawTs)
-                    .map_err(|e| E::custom(format_args!("bad timestamp: {e}")))
+            Kind::Number => match s.number()? {
+                Number::Int(v) => i128::from(v),
+                Number::Neg(v) => i128::from(v),
+                Number::Float(t) => {
+                    return Err(s.fail(format!(
+                        "bad timestamp {t}: a float; timestamps are whole Unix seconds or RFC 3339 strings"
+                    )));
+                }
+                Number::Big(t) => {
+                    return Err(s.fail(format!(
+                        "bad timestamp {}: out of range (0 to 253402300799)",
+                        shorten(t)
+                    )));
+                }
+            },
+            _ => {
+                return Err(
+                    s.invalid_type("a timestamp (integer Unix seconds or an RFC 3339 string)")
+                );
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawTs, E> {
-                Err(E::custom(format_args!(
-                    "bad timestamp {v}: a float; timestamps are whole Unix seconds or RFC 3339 strings"
-                )))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTs, E> {
-                timestamp::parse_rfc3339(v)
-                    .map(RawTs)
-                    .map_err(|e| E::custom(format_args!("bad timestamp \"{}\": {e}", shorten(v))))
-            }
-        }
-        d.deserialize_any(V)
+        };
+        timestamp::from_seconds(seconds)
+            .map(RawTs)
+            .map_err(|e| s.fail(format!("bad timestamp: {e}")))
     }
 }
 
-/// Consumes any JSON value and reports what it was, for lenient fields.
-enum Seen<'a> {
-    Str(&'a str),
-    Bool(bool),
-    Other,
-}
-
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-/// Implements a Deserialize that accepts any JSON value and maps it through
-/// `$f: fn(Seen) -> Self`.
-macro_rules! lenient {
-    ($ty:ty, $what:expr, $f:expr) => {
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = $ty;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str($what)
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
-                        Ok($f(Seen::Str(v)))
-                    }
-                    fn visit_bool<E: de::Error>(self, v: bool) -> Result<$ty, E> {
-                        Ok($f(Seen::Bool(v)))
-                    }
-                    fn visit_i64<E: de::Error>(self, _: i64) -> Result<$ty, E> {
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_u64<E: de::Error>(self, _: u64) -> Result<$ty, E> {
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<$ty, E> {
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_unit<E: de::Error>(self) -> Result<$ty, E> {
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_none<E: de::Error>(self) -> Result<$ty, E> {
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<$ty, A::Error> {
-                        drain_seq(seq)?;
-                        Ok($f(Seen::Other))
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
-                        drain_map(map)?;
-                        Ok($f(Seen::Other))
-                    }
-                }
-                d.deserialize_any(V)
-            }
-        }
-    };
-}
-
-/// A part's `body`: only "a string non-empty after trimming" matters.
+/// A part's `body`: only "a string non-empty after trimming" matters; any
+/// other value is skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Body {
     pub non_empty: bool,
 }
-lenient!(Body, "any value", |s: Seen| Body {
-    non_empty: matches!(s, Seen::Str(t) if !t.trim().is_empty()),
-});
 
-/// A flag that counts only when it is exactly `true` (`from_ai_agent`, ...).
+impl<'a> FromJson<'a> for Body {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.kind()? == Kind::Str {
+            let raw = s.raw_string()?;
+            // Most bodies start with a visible ASCII character ("<p>..."):
+            // no need to decode them.
+            let first = raw
+                .iter()
+                .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+            let non_empty = match first {
+                None => false,
+                Some(c) if c.is_ascii() && *c != b'\\' => true,
+                Some(_) => {
+                    // Escapes or non-ASCII: decode the whole string.
+                    let mut quoted = Vec::with_capacity(raw.len() + 2);
+                    quoted.push(b'"');
+                    quoted.extend_from_slice(raw);
+                    quoted.push(b'"');
+                    let mut inner = Scanner::new(&quoted);
+                    let text = inner.string().map_err(|e| s.fail(e.message()))?;
+                    !text.trim().is_empty()
+                }
+            };
+            Ok(Body { non_empty })
+        } else {
+            s.skip().map(|()| Body::default())
+        }
+    }
+}
+
+/// A flag that counts only when it is exactly `true` (`from_ai_agent`, ...);
+/// any other value is skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TrueFlag(pub bool);
-lenient!(TrueFlag, "any value", |s: Seen| TrueFlag(matches!(
-    s,
-    Seen::Bool(true)
-)));
 
-/// The `visible` extension: `true` or `false`, anything else ignored.
+impl<'a> FromJson<'a> for TrueFlag {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        VisibleExt::read(s).map(|v| TrueFlag(v.0 == Some(true)))
+    }
+}
+
+/// The `visible` extension: `true` or `false`, anything else skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VisibleExt(pub Option<bool>);
-lenient!(VisibleExt, "any value", |s: Seen| VisibleExt(match s {
-    Seen::Bool(b) => Some(b),
-    _ => None,
-}));
 
-/// A lenient string: kept when it is a string, otherwise nothing
+impl<'a> FromJson<'a> for VisibleExt {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.kind()? == Kind::Bool {
+            s.boolean().map(|b| VisibleExt(Some(b)))
+        } else {
+            s.skip().map(|()| VisibleExt(None))
+        }
+    }
+}
+
+/// A lenient string: kept when it is a string, otherwise skipped
 /// (`message_type`, `source.delivered_as`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LenientStr(pub Option<CompactString>);
-lenient!(LenientStr, "any value", |s: Seen| LenientStr(match s {
-    Seen::Str(t) => Some(CompactString::from(t)),
-    _ => None,
-}));
 
-/// Marks an error message that carries a field path: `\u{1}path\u{1}message`.
-const PATH_MARK: char = '\u{1}';
-
-/// Strips serde_json's " at line L column C" from a message.
-pub(super) fn without_position(msg: &str) -> &str {
-    match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    }
-}
-
-/// Puts `segment` (a key, or `[i]`) in front of the path of `inner`.
-pub fn nest<E: de::Error>(segment: &str, inner: E) -> E {
-    let full = inner.to_string();
-    let msg = without_position(&full);
-    match msg
-        .strip_prefix(PATH_MARK)
-        .and_then(|m| m.split_once(PATH_MARK))
-    {
-        Some((path, rest)) => {
-            let sep = if path.starts_with('[') { "" } else { "." };
-            E::custom(format_args!(
-                "{PATH_MARK}{segment}{sep}{path}{PATH_MARK}{rest}"
-            ))
+impl<'a> FromJson<'a> for LenientStr {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.kind()? == Kind::Str {
+            Ok(LenientStr(Some(CompactString::from(s.string()?.as_ref()))))
+        } else {
+            s.skip().map(|()| LenientStr(None))
         }
-        None => E::custom(format_args!("{PATH_MARK}{segment}{PATH_MARK}{msg}")),
     }
 }
 
-/// Renders a message made by [`nest`] as `path: message`.
-pub fn explain(msg: &str) -> String {
-    match msg
-        .strip_prefix(PATH_MARK)
-        .and_then(|m| m.split_once(PATH_MARK))
-    {
-        Some((path, rest)) => format!("{path}: {rest}"),
-        None => msg.to_string(),
+/// A value kept as its JSON text, read later (`data.item`, whose shape
+/// depends on the topic).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawJson<'a>(pub &'a [u8]);
+
+impl<'a> FromJson<'a> for RawJson<'a> {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        s.raw().map(RawJson)
     }
 }
 
@@ -230,104 +226,55 @@ pub fn explain(msg: &str) -> String {
 #[derive(Debug, Default)]
 pub struct PartVec(pub Vec<RawPart>);
 
-impl<'de> Deserialize<'de> for PartVec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = PartVec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list of conversation parts")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PartVec, A::Error> {
-                // serde_json gives no size hint; most conversations have a few to a
-                // few dozen parts.
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16).min(1024));
-                loop {
-                    let i = out.len();
-                    match seq.next_element::<RawPart>() {
-                        Ok(Some(p)) => out.push(p),
-                        Ok(None) => return Ok(PartVec(out)),
-                        Err(e) => return Err(nest(&format!("[{i}]"), e)),
-                    }
-                }
-            }
+impl<'a> FromJson<'a> for PartVec {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.kind()? != Kind::Array {
+            return Err(s.invalid_type("a list of conversation parts"));
         }
-        d.deserialize_seq(V)
+        // Most conversations have a few to a few dozen parts.
+        let mut out = Vec::with_capacity(16);
+        s.array(|s, i| {
+            out.push(RawPart::read(s).map_err(|e| e.nest(&format!("[{i}]")))?);
+            Ok(())
+        })?;
+        Ok(PartVec(out))
     }
 }
 
-/// Declares a struct of optional fields and a `Deserialize` for it that
-/// matches keys as raw bytes: serde_json then skips UTF-8 validation of keys
-/// (keys only select fields; unknown ones are skipped unread, as IgnoredAny
-/// would). A repeated known key is an error, as with serde's derive.
+/// Declares a struct of optional fields read from a JSON object. Keys are
+/// matched as bytes; unknown ones are skipped unread. A repeated known key is
+/// an error, as with serde's derive.
 macro_rules! raw_object {
-    ($(#[$m:meta])* $name:ident, $expecting:literal { $($field:ident: $ty:ty = $key:literal),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident $(<$lt:lifetime>)?, $expecting:literal { $($field:ident: $ty:ty = $key:literal),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Default)]
-        pub struct $name {
+        pub struct $name $(<$lt>)? {
             $(pub $field: $ty),*
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        impl<'a> FromJson<'a> for $name $(<$lt>)? {
+            fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
                 #[allow(non_camel_case_types)]
                 #[derive(Clone, Copy)]
-                enum Field { $($field,)* Unknown }
-                const NAMES: &[&str] = &[$($key),*];
-
-                struct KeySeed;
-                impl<'de> de::DeserializeSeed<'de> for KeySeed {
-                    type Value = Field;
-                    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
-                        d.deserialize_bytes(KeySeed)
-                    }
+                enum Field { $($field,)* }
+                if s.kind()? != Kind::Object {
+                    return Err(s.invalid_type($expecting));
                 }
-                impl Visitor<'_> for KeySeed {
-                    type Value = Field;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("a field name")
-                    }
-                    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Field, E> {
-                        $(if v == $key.as_bytes() {
-                            return Ok(Field::$field);
-                        })*
-                        Ok(Field::Unknown)
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-                        self.visit_bytes(v.as_bytes())
-                    }
-                }
-
-                struct V;
-                impl<'de> Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str($expecting)
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
-                        let mut out = $name::default();
-                        let mut seen = [false; Field::Unknown as usize];
-                        while let Some(field) = map.next_key_seed(KeySeed)? {
-                            if let Some(s) = seen.get_mut(field as usize) {
-                                if *s {
-                                    let name = NAMES.get(field as usize).copied().unwrap_or("?");
-                                    return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
-                                }
-                                *s = true;
-                            }
-                            match field {
-                                $(Field::$field => {
-                                    out.$field = map.next_value().map_err(|e| nest($key, e))?
-                                })*
-                                Field::Unknown => {
-                                    map.next_value::<IgnoredAny>()?;
-                                }
-                            }
+                let mut out = Self::default();
+                let mut seen = 0u64;
+                s.object(|s, key| {
+                    $(if key == $key.as_bytes() {
+                        let bit = 1u64 << (Field::$field as u32);
+                        if seen & bit != 0 {
+                            return Err(s.fail(concat!("duplicate field `", $key, "`")));
                         }
-                        Ok(out)
-                    }
-                }
-                d.deserialize_map(V)
+                        seen |= bit;
+                        out.$field = FromJson::read(s).map_err(|e| e.nest($key))?;
+                        return Ok(());
+                    })*
+                    s.skip()
+                })?;
+                Ok(out)
             }
         }
     };
@@ -360,13 +307,13 @@ raw_object!(RawPartList, "a conversation_part.list object" {
     conversation_parts: Option<PartVec> = "conversation_parts",
 });
 
-raw_object!(RawData, "an object" {
-    item: Option<Box<RawValue>> = "item",
+raw_object!(RawData<'a>, "an object" {
+    item: Option<RawJson<'a>> = "item",
 });
 
 raw_object!(
     /// Every field any record kind reads, in one flat struct.
-    RawRecord, "a JSON object" {
+    RawRecord<'a>, "a JSON object" {
     kind: Option<CompactString> = "type",
     id: Option<RawId> = "id",
     created_at: Option<RawTs> = "created_at",
@@ -387,16 +334,22 @@ raw_object!(
     conversation_id: Option<RawId> = "conversation_id",
     // notification_event records
     topic: Option<CompactString> = "topic",
-    data: Option<RawData> = "data",
+    data: Option<RawData<'a>> = "data",
 });
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read<'a, T: FromJson<'a>>(text: &'a str) -> Result<T, Fail> {
+        let mut s = Scanner::new(text.as_bytes());
+        let v = T::read(&mut s)?;
+        s.end().map(|()| v)
+    }
+
     #[test]
     fn body_is_non_empty_only_for_strings_with_non_white_space() {
-        let b = |j: &str| serde_json::from_str::<Body>(j).unwrap().non_empty;
+        let b = |j: &str| read::<Body>(j).unwrap().non_empty;
         assert!(b("\"<p></p>\""));
         assert!(b("\" x \""));
         assert!(!b("\" \\u00a0\\n\\t\\u2003\""));
@@ -409,19 +362,54 @@ mod tests {
 
     #[test]
     fn tri_distinguishes_absent_null_and_value() {
-        #[derive(Deserialize)]
-        struct T {
-            #[serde(default)]
-            f: Tri<RawTs>,
+        raw_object!(T, "an object" { f: Tri<RawTs> = "f" });
+        assert_eq!(read::<T>("{}").unwrap().f, Tri::Absent);
+        assert_eq!(read::<T>("{\"f\":null}").unwrap().f, Tri::Null);
+        assert_eq!(read::<T>("{\"f\":5}").unwrap().f, Tri::Value(RawTs(5)));
+    }
+
+    #[test]
+    fn a_repeated_known_key_is_an_error_and_unknown_ones_are_skipped() {
+        raw_object!(T, "an object" { f: Option<RawTs> = "f" });
+        assert!(read::<T>("{\"f\":1,\"f\":2}").is_err());
+        assert_eq!(
+            read::<T>("{\"x\":[1,{\"y\":null}],\"x\":2,\"f\":3}")
+                .unwrap()
+                .f,
+            Some(RawTs(3))
+        );
+        assert_eq!(read::<T>("{\"\\u0066\":4}").unwrap().f, Some(RawTs(4)));
+    }
+
+    #[test]
+    fn lenient_fields_skip_other_types() {
+        assert_eq!(read::<TrueFlag>("\"true\"").unwrap(), TrueFlag(false));
+        assert_eq!(read::<TrueFlag>("true").unwrap(), TrueFlag(true));
+        assert_eq!(read::<VisibleExt>("[false]").unwrap(), VisibleExt(None));
+        assert_eq!(read::<LenientStr>("{}").unwrap(), LenientStr(None));
+    }
+
+    #[test]
+    fn integer_and_string_ids_are_the_same_id() {
+        let id = |t: &str| read::<RawId>(t).unwrap().0;
+        assert_eq!(id("274"), id("\"274\""));
+        assert_ne!(id("274"), id("\"0274\""));
+        assert_eq!(id("18446744073709551615"), "18446744073709551615");
+        assert_eq!(id("-5"), "-5");
+    }
+
+    #[test]
+    fn floats_and_other_types_are_not_ids() {
+        for bad in [
+            "1.0",
+            "1e3",
+            "-0",
+            "18446744073709551616",
+            "true",
+            "[]",
+            "{}",
+        ] {
+            assert!(read::<RawId>(bad).is_err(), "{bad}");
         }
-        assert_eq!(serde_json::from_str::<T>("{}").unwrap().f, Tri::Absent);
-        assert_eq!(
-            serde_json::from_str::<T>("{\"f\":null}").unwrap().f,
-            Tri::Null
-        );
-        assert_eq!(
-            serde_json::from_str::<T>("{\"f\":5}").unwrap().f,
-            Tri::Value(RawTs(5))
-        );
     }
 }
