@@ -150,6 +150,10 @@ impl ConversationState {
 
     /// Keeps only the winning version of each part id.
     fn compact(&mut self) {
+        // Nothing arrived since the last compaction, which left no duplicates.
+        if self.compacted_len == self.parts.len() {
+            return;
+        }
         // The usual case, one record listing its parts in id order, has no
         // duplicates to remove. `cmp_part_ids` is a strict total order (equal
         // only for the same id), so strictly increasing ids are distinct.

@@ -156,3 +156,122 @@ fn the_edges_of_the_grammar_match_serde_json() {
     }
     check(b"\"\xff\xfe\"").unwrap();
 }
+
+/// Writes `v` as JSON, escaping the characters `escape` picks as `\uXXXX`
+/// (surrogate pairs beyond the BMP) in keys and strings, with `pad` spaces
+/// around every token.
+fn reencode(v: &serde_json::Value, escape: &dyn Fn(char) -> bool, pad: &str, out: &mut String) {
+    fn string(s: &str, escape: &dyn Fn(char) -> bool, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            let short = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '\n' => Some("\\n"),
+                '/' if escape(c) => Some("\\/"),
+                _ => None,
+            };
+            if let Some(short) = short {
+                out.push_str(short);
+            } else if escape(c) || c < ' ' {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.push('"');
+    }
+    out.push_str(pad);
+    match v {
+        serde_json::Value::String(s) => string(s, escape, out),
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                reencode(item, escape, pad, out);
+            }
+            out.push_str(pad);
+            out.push(']');
+        }
+        serde_json::Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(pad);
+                string(k, escape, out);
+                out.push_str(pad);
+                out.push(':');
+                reencode(item, escape, pad, out);
+            }
+            out.push_str(pad);
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+    out.push_str(pad);
+}
+
+/// Real lines: the shipped examples, Intercom's own examples and `gen`.
+fn sample_lines() -> &'static [String] {
+    static LINES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LINES.get_or_init(read_sample_lines)
+}
+
+fn read_sample_lines() -> Vec<String> {
+    let mut lines: Vec<String> = [
+        include_str!("../examples/conversations.ndjson"),
+        include_str!("fixtures/intercom-openapi-conversations.ndjson"),
+    ]
+    .iter()
+    .flat_map(|text| text.lines().map(str::to_string))
+    .collect();
+    let mut generated = Vec::new();
+    let params = convstats::r#gen::GenParams {
+        conversations: 40,
+        seed: 7,
+        ..Default::default()
+    };
+    convstats::r#gen::write_all(&params, &mut generated).unwrap();
+    lines.extend(
+        String::from_utf8(generated)
+            .unwrap()
+            .lines()
+            .map(str::to_string),
+    );
+    lines.retain(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+    lines
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn escapes_and_white_space_never_change_what_a_line_means(
+        pick in any::<prop::sample::Index>(),
+        every in 1u32..6,
+        salt in any::<u32>(),
+        pad in prop::sample::select(vec!["", " ", "\t", " \r "]),
+    ) {
+        let lines = sample_lines();
+        let line = &lines[pick.index(lines.len())];
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        // Escape roughly one character in `every`, chosen by `salt`.
+        let escape = |c: char| (c as u32).wrapping_mul(2_654_435_761).wrapping_add(salt) % every == 0;
+        let mut text = String::new();
+        reencode(&value, &escape, pad, &mut text);
+        let plain = serde_json::to_string(&value).unwrap();
+        let original = parse_line(plain.as_bytes());
+        let changed = parse_line(text.as_bytes());
+        prop_assert_eq!(original.is_ok(), changed.is_ok(), "{} vs {}: {:?} / {:?}", plain, text, original, changed);
+        if let (Ok(a), Ok(b)) = (original, changed) {
+            prop_assert_eq!(a, b, "{}", text);
+        }
+    }
+}

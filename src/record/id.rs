@@ -17,6 +17,11 @@ fn is_numeric(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Digits only, without a leading zero.
+fn is_canonical_decimal(id: &[u8]) -> bool {
+    matches!(id.first(), Some(b'1'..=b'9')) && id.iter().all(u8::is_ascii_digit)
+}
+
 /// Compares two numeric ids by value, of any length.
 fn cmp_numeric(a: &str, b: &str) -> Ordering {
     let a_trim = a.trim_start_matches('0');
@@ -31,6 +36,12 @@ fn cmp_numeric(a: &str, b: &str) -> Ordering {
 /// when the values are equal, so `"07" < "7"`), numeric before non-numeric,
 /// non-numeric byte-wise.
 pub fn cmp_part_ids(a: &str, b: &str) -> Ordering {
+    // The usual case, two decimals without leading zeros: by length, then
+    // byte-wise (the same order as below, without trimming).
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if is_canonical_decimal(x) && is_canonical_decimal(y) {
+        return x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+    }
     match (is_numeric(a), is_numeric(b)) {
         (true, true) => cmp_numeric(a, b).then_with(|| a.as_bytes().cmp(b.as_bytes())),
         (true, false) => Ordering::Less,
@@ -66,5 +77,25 @@ mod tests {
         assert_eq!(cmp_part_ids("B", "a"), Ordering::Less);
         assert_eq!(cmp_part_ids("-1", "1"), Ordering::Greater);
         assert_eq!(cmp_part_ids("", "0"), Ordering::Greater);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decimal_ids_order_by_value_then_byte_wise(a in "[0-9]{1,25}", b in "[0-9]{1,25}") {
+            // Value order of decimal strings of any length: fewer significant
+            // digits first, then the digits.
+            let value = |s: &str| {
+                let t = s.trim_start_matches('0');
+                (t.len(), t.to_string())
+            };
+            let expected = value(&a).cmp(&value(&b)).then(a.as_bytes().cmp(b.as_bytes()));
+            prop_assert_eq!(cmp_part_ids(&a, &b), expected);
+        }
     }
 }

@@ -81,11 +81,11 @@ pub enum AuthorType {
 }
 
 impl AuthorType {
-    fn parse(s: &str) -> AuthorType {
+    fn from_name(s: &[u8]) -> AuthorType {
         match s {
-            "user" | "lead" | "contact" => AuthorType::Customer,
-            "admin" => AuthorType::Admin,
-            "bot" => AuthorType::Bot,
+            b"user" | b"lead" | b"contact" => AuthorType::Customer,
+            b"admin" => AuthorType::Admin,
+            b"bot" => AuthorType::Bot,
             _ => AuthorType::Other,
         }
     }
@@ -118,19 +118,19 @@ pub enum PartType {
 }
 
 impl PartType {
-    fn parse(s: &str) -> PartType {
+    fn from_name(s: &[u8]) -> PartType {
         match s {
-            "comment" => PartType::Comment,
-            "quick_reply" => PartType::QuickReply,
-            "note" => PartType::Note,
-            "note_and_reopen" => PartType::NoteAndReopen,
-            "assignment" => PartType::Assignment,
-            "assign_and_reopen" => PartType::AssignAndReopen,
-            "default_assignment" => PartType::DefaultAssignment,
-            "away_mode_assignment" => PartType::AwayModeAssignment,
-            "close" => PartType::Close,
-            "open" => PartType::Open,
-            "attribute_collected" => PartType::AttributeCollected,
+            b"comment" => PartType::Comment,
+            b"quick_reply" => PartType::QuickReply,
+            b"note" => PartType::Note,
+            b"note_and_reopen" => PartType::NoteAndReopen,
+            b"assignment" => PartType::Assignment,
+            b"assign_and_reopen" => PartType::AssignAndReopen,
+            b"default_assignment" => PartType::DefaultAssignment,
+            b"away_mode_assignment" => PartType::AwayModeAssignment,
+            b"close" => PartType::Close,
+            b"open" => PartType::Open,
+            b"attribute_collected" => PartType::AttributeCollected,
             _ => PartType::Other,
         }
     }
@@ -273,7 +273,7 @@ fn author(raw: Option<RawAuthor>) -> Option<Author> {
     let a = raw?;
     let kind = a.kind?;
     Some(Author {
-        kind: AuthorType::parse(&kind),
+        kind: kind.0,
         id: a.id.map(|i| i.0),
         ai: a.from_ai_agent.0 || a.is_ai_answer.0,
     })
@@ -281,7 +281,7 @@ fn author(raw: Option<RawAuthor>) -> Option<Author> {
 
 struct PartFields {
     id: Option<id::RawId>,
-    part_type: Option<CompactString>,
+    part_type: Option<raw::Named<PartType>>,
     created_at: Option<raw::RawTs>,
     updated_at: Option<raw::RawTs>,
     body: raw::Body,
@@ -316,7 +316,7 @@ fn part(p: PartFields) -> Result<Part, String> {
         updated_at: p.updated_at.map_or(Part::NO_UPDATE, |t| t.0),
         read_seq: 0,
         read_sub: 0,
-        part_type: PartType::parse(&part_type),
+        part_type: part_type.0,
         author_type: author.kind,
         author_ai: author.ai,
         body_non_empty: p.body.non_empty,

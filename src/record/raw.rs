@@ -56,7 +56,7 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
     }
 }
 
-/// A required-type string (`type`, `part_type`, `state`, `topic`).
+/// A required-type string (`type`, `state`, `topic`).
 impl<'a> FromJson<'a> for CompactString {
     fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
         match s.kind()? {
@@ -134,6 +134,51 @@ impl<'a> FromJson<'a> for RawTs {
     }
 }
 
+/// A string read only to classify it (`part_type`, `author.type`): names
+/// are matched as bytes, so the usual ASCII name is not copied or decoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Named<T>(pub T);
+
+/// Types classified from a name by [`Named`].
+pub trait FromName {
+    fn from_name(name: &[u8]) -> Self;
+}
+
+impl FromName for super::PartType {
+    fn from_name(name: &[u8]) -> Self {
+        super::PartType::from_name(name)
+    }
+}
+
+impl FromName for super::AuthorType {
+    fn from_name(name: &[u8]) -> Self {
+        super::AuthorType::from_name(name)
+    }
+}
+
+impl<'a, T: FromName> FromJson<'a> for Named<T> {
+    fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
+        if s.kind()? != Kind::Str {
+            return Err(s.invalid_type("a string"));
+        }
+        let raw = s.raw_string()?;
+        if raw.is_ascii() && !raw.contains(&b'\\') {
+            return Ok(Named(T::from_name(raw)));
+        }
+        let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
+        Ok(Named(T::from_name(text.as_bytes())))
+    }
+}
+
+/// Decodes the text of a string as [`Scanner::raw_string`] returned it.
+fn decode_string(raw: &[u8]) -> Result<String, Fail> {
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    quoted.push(b'"');
+    Scanner::new(&quoted).string().map(|t| t.into_owned())
+}
+
 /// A part's `body`: only "a string non-empty after trimming" matters; any
 /// other value is skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -155,12 +200,7 @@ impl<'a> FromJson<'a> for Body {
                 Some(c) if c.is_ascii() && *c != b'\\' => true,
                 Some(_) => {
                     // Escapes or non-ASCII: decode the whole string.
-                    let mut quoted = Vec::with_capacity(raw.len() + 2);
-                    quoted.push(b'"');
-                    quoted.extend_from_slice(raw);
-                    quoted.push(b'"');
-                    let mut inner = Scanner::new(&quoted);
-                    let text = inner.string().map_err(|e| s.fail(e.message()))?;
+                    let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
                     !text.trim().is_empty()
                 }
             };
@@ -281,7 +321,7 @@ macro_rules! raw_object {
 }
 
 raw_object!(RawAuthor, "an author object" {
-    kind: Option<CompactString> = "type",
+    kind: Option<Named<super::AuthorType>> = "type",
     id: Option<RawId> = "id",
     from_ai_agent: TrueFlag = "from_ai_agent",
     is_ai_answer: TrueFlag = "is_ai_answer",
@@ -295,7 +335,7 @@ raw_object!(RawSource, "a source object" {
 
 raw_object!(RawPart, "a conversation part object" {
     id: Option<RawId> = "id",
-    part_type: Option<CompactString> = "part_type",
+    part_type: Option<Named<super::PartType>> = "part_type",
     created_at: Option<RawTs> = "created_at",
     updated_at: Option<RawTs> = "updated_at",
     body: Body = "body",
@@ -327,7 +367,7 @@ raw_object!(
     app_id: Option<RawId> = "app_id",
     message_type: Tri<LenientStr> = "message_type",
     // conversation_part records
-    part_type: Option<CompactString> = "part_type",
+    part_type: Option<Named<super::PartType>> = "part_type",
     body: Body = "body",
     author: Option<RawAuthor> = "author",
     visible: VisibleExt = "visible",
