@@ -6,12 +6,13 @@
 #
 # Each program runs RUNS times, alternating; the median run of each is shown
 # (seconds, records/s, MB/s, CPU seconds, peak RSS), then the ratio of the
-# medians. Before every run the page cache holds the input (it was just
-# read) and `sync` has flushed earlier writes, so runs start alike;
-# `compute` writes into target/bench/out, left from the previous run (it
-# replaces the files, as a user re-running would). Also shown, for
-# reference: typed record parsing alone (`examples/parse_typed.rs`, one
-# thread).
+# medians. Every run starts alike: `sync` flushes earlier writes; when this
+# user may (root), the page cache is dropped so that memory is free rather
+# than full of earlier outputs; then the input is read once so that it is
+# cached for every program. `compute` writes into target/bench/out, left
+# from the previous run (it replaces the files, as a user re-running
+# would). Also shown, for reference: typed record parsing alone
+# (`examples/parse_typed.rs`, one thread).
 # Needs: cargo, python3 (for timing and peak RSS of the child process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +32,21 @@ data, runs = sys.argv[1], int(sys.argv[2])
 size = os.path.getsize(data)
 lines = sum(1 for _ in open(data, 'rb'))
 
+def drop_caches():
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+        return True
+    except OSError:
+        return False
+
 def run(cmd):
     """Runs cmd; returns wall seconds, CPU seconds and that child's peak RSS (KiB)."""
     subprocess.run(["sync"], check=True)
+    drop_caches()
+    with open(data, "rb") as f:
+        while f.read(1 << 24):
+            pass
     t0 = time.monotonic()
     with open("target/bench/stderr.txt", "wb") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -58,7 +71,8 @@ programs = {
 }
 results = {name: [] for name in programs}
 print(f"input: {data}: {lines:,} lines, {size/1e6:,.1f} MB, {os.cpu_count()} cores, "
-      f"median of {runs} runs")
+      f"median of {runs} runs, page cache dropped before each: "
+      f"{'yes' if drop_caches() else 'no (not root)'}")
 for _ in range(runs):
     for name, cmd in programs.items():
         results[name].append(run(cmd))

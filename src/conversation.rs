@@ -116,10 +116,14 @@ impl ConversationState {
         }
         if self.parts.is_empty() {
             self.parts = parts;
+            // Checked now, while the parts are in cache: the usual
+            // conversation, one record with its parts in order, then needs
+            // no work when it is finished.
+            self.compact();
         } else {
             self.parts.append(&mut parts);
+            self.maybe_compact();
         }
-        self.maybe_compact();
     }
 
     /// Applies a stand-alone `conversation_part` record read at `seq`.
@@ -175,22 +179,25 @@ impl ConversationState {
     }
 
     /// The merged conversation, or `None` when it was deleted.
-    pub fn finish(mut self, key: ConversationKey) -> Option<Conversation> {
+    pub fn finish(mut self: Box<Self>, key: ConversationKey) -> Option<Conversation> {
         if self.deleted {
             return None;
         }
         self.compact();
+        // Fields are taken from the box one by one: moving the whole state
+        // out first would copy it.
+        let s = &mut *self;
         Some(Conversation {
             key,
-            created_at: value(self.created_at),
-            source: value(self.source).flatten(),
-            source_created_at: value(self.source_created_at).flatten(),
-            state: value(self.state).flatten(),
-            admin_assignee_id: value(self.admin_assignee_id).flatten(),
-            team_assignee_id: value(self.team_assignee_id).flatten(),
-            message_type_extension: value(self.message_type).flatten(),
-            max_record_updated_at: self.max_record_updated_at,
-            parts: self.parts,
+            created_at: value(s.created_at.take()),
+            source: value(s.source.take()).flatten(),
+            source_created_at: value(s.source_created_at.take()).flatten(),
+            state: value(s.state.take()).flatten(),
+            admin_assignee_id: value(s.admin_assignee_id.take()).flatten(),
+            team_assignee_id: value(s.team_assignee_id.take()).flatten(),
+            message_type_extension: value(s.message_type.take()).flatten(),
+            max_record_updated_at: s.max_record_updated_at,
+            parts: std::mem::take(&mut s.parts),
         })
     }
 }
@@ -247,8 +254,8 @@ impl Merger {
     }
 
     /// Every conversation state with its key, in no particular order.
-    pub fn into_states(self) -> impl Iterator<Item = (ConversationKey, ConversationState)> {
-        self.states.into_iter().map(|(k, s)| (k, *s))
+    pub fn into_states(self) -> impl Iterator<Item = (ConversationKey, Box<ConversationState>)> {
+        self.states.into_iter()
     }
 
     /// The merged conversations sorted by key (deleted ones left out).
