@@ -275,3 +275,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_key_that_names_no_field_is_skipped_even_when_it_does_not_decode() {
+    for key in [
+        &br#""\ud800""#[..],
+        br#""\udc00\u0041""#,
+        b"\"\xff\xfe\"",
+        br#""typ\u0065x""#,
+    ] {
+        let mut line = br#"{"type":"conversation","id":1,"created_at":1,"#.to_vec();
+        line.extend_from_slice(key);
+        line.extend_from_slice(b":5}");
+        assert!(
+            parse_line(&line).is_ok(),
+            "{}",
+            String::from_utf8_lossy(&line)
+        );
+    }
+    // An escaped key that does name a field is that field.
+    let line = br#"{"type":"conversation","id":1,"created_at":1,"st\u0061te":5}"#;
+    assert!(parse_line(line).unwrap_err().starts_with("state:"));
+}

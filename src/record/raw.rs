@@ -5,7 +5,7 @@
 //! [`super::Record`] happens in `record/mod.rs`.
 
 use super::id::RawId;
-use super::scan::{Fail, Kind, Number, Scanner};
+use super::scan::{Fail, Kind, Number, Scanner, decode_string};
 use super::timestamp;
 use compact_str::{CompactString, ToCompactString};
 
@@ -168,15 +168,6 @@ impl<'a, T: FromName> FromJson<'a> for Named<T> {
         let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
         Ok(Named(T::from_name(text.as_bytes())))
     }
-}
-
-/// Decodes the text of a string as [`Scanner::raw_string`] returned it.
-fn decode_string(raw: &[u8]) -> Result<String, Fail> {
-    let mut quoted = Vec::with_capacity(raw.len() + 2);
-    quoted.push(b'"');
-    quoted.extend_from_slice(raw);
-    quoted.push(b'"');
-    Scanner::new(&quoted).string().map(|t| t.into_owned())
 }
 
 /// A part's `body`: only "a string non-empty after trimming" matters; any

@@ -174,6 +174,16 @@ fn hex4(s: &[u8]) -> Option<u16> {
     Some(n)
 }
 
+/// Decodes the text of a string as [`Scanner::raw_string`] returns it
+/// (escapes undecoded), checking that it is UTF-8.
+pub fn decode_string(raw: &[u8]) -> Result<String, Fail> {
+    let mut quoted = Vec::with_capacity(raw.len() + 2);
+    quoted.push(b'"');
+    quoted.extend_from_slice(raw);
+    quoted.push(b'"');
+    Scanner::new(&quoted).string().map(Cow::into_owned)
+}
+
 /// Reads one JSON text from a byte slice.
 pub struct Scanner<'a> {
     b: &'a [u8],
@@ -648,11 +658,16 @@ impl<'a> Scanner<'a> {
                     rest.get(..k).unwrap_or_default()
                 }
                 Some(_) => {
-                    // Escapes (or a control character, refused by `string`).
-                    self.i = start - 1;
-                    let decoded = self.string()?;
+                    // Escapes, or a control character (refused here). A key
+                    // that does not decode (a lone surrogate) names no field:
+                    // it is skipped with its value, as serde_json would.
+                    self.skip_string()?;
+                    let raw = b.get(start..self.i - 1).unwrap_or_default();
                     scratch.clear();
-                    scratch.extend_from_slice(decoded.as_bytes());
+                    match decode_string(raw) {
+                        Ok(text) => scratch.extend_from_slice(text.as_bytes()),
+                        Err(_) => scratch.extend_from_slice(b"\xff"),
+                    }
                     &scratch
                 }
                 None => return Err(self.eof("a string")),
