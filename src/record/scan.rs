@@ -330,42 +330,6 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// Skips a number, checking its grammar.
-    fn skip_number(&mut self) -> Result<(), Fail> {
-        let b = self.b;
-        if b.get(self.i) == Some(&b'-') {
-            self.i += 1;
-        }
-        match b.get(self.i) {
-            Some(b'0') => {
-                self.i += 1;
-                if b.get(self.i).is_some_and(u8::is_ascii_digit) {
-                    return Err(self.fail("invalid number: a leading zero"));
-                }
-            }
-            Some(b'1'..=b'9') => {
-                self.i += 1;
-                while b.get(self.i).is_some_and(u8::is_ascii_digit) {
-                    self.i += 1;
-                }
-            }
-            None => return Err(self.eof("a number")),
-            Some(_) => return Err(self.fail("invalid number")),
-        }
-        if b.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            self.digits()?;
-        }
-        if matches!(b.get(self.i), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(b.get(self.i), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            self.digits()?;
-        }
-        Ok(())
-    }
-
     /// One or more digits (of a fraction or an exponent).
     fn digits(&mut self) -> Result<(), Fail> {
         match self.b.get(self.i) {
@@ -550,6 +514,43 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Consumes the opening bracket or brace of a container closed by
+    /// `close`; true when the container is empty (then consumed whole).
+    #[inline]
+    fn open(&mut self, close: u8) -> bool {
+        self.peek();
+        self.i += 1;
+        if self.peek() == Some(close) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// After an element of a container closed by `close`: true when a comma
+    /// announces another element, false at the close (each consumed).
+    #[inline]
+    fn next_or_close(&mut self, close: u8) -> Result<bool, Fail> {
+        let object = close == b'}';
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(false)
+            }
+            None => Err(self.eof(if object { "an object" } else { "a list" })),
+            Some(_) => Err(self.fail(if object {
+                "expected `,` or `}`"
+            } else {
+                "expected `,` or `]`"
+            })),
+        }
+    }
+
     /// Skips the next value, checking its syntax. Nesting is followed with
     /// a bit stack, not recursion, so depth cannot overflow the stack.
     pub fn skip(&mut self) -> Result<(), Fail> {
@@ -562,20 +563,14 @@ impl<'a> Scanner<'a> {
                     self.skip_string()?;
                 }
                 Some(b'{') => {
-                    self.i += 1;
-                    if self.peek() == Some(b'}') {
-                        self.i += 1;
-                    } else {
+                    if !self.open(b'}') {
                         nesting.push(true);
                         self.skip_key()?;
                         continue;
                     }
                 }
                 Some(b'[') => {
-                    self.i += 1;
-                    if self.peek() == Some(b']') {
-                        self.i += 1;
-                    } else {
+                    if !self.open(b']') {
                         nesting.push(false);
                         continue;
                     }
@@ -583,7 +578,9 @@ impl<'a> Scanner<'a> {
                 Some(b't') => self.literal(b"true")?,
                 Some(b'f') => self.literal(b"false")?,
                 Some(b'n') => self.literal(b"null")?,
-                Some(b'-' | b'0'..=b'9') => self.skip_number()?,
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number()?;
+                }
                 Some(_) => return Err(self.fail("expected value")),
             }
             // A value is complete: close containers until one has more.
@@ -591,33 +588,13 @@ impl<'a> Scanner<'a> {
                 let Some(object) = nesting.top() else {
                     return Ok(());
                 };
-                match self.peek() {
-                    Some(b',') => {
-                        self.i += 1;
-                        if object {
-                            self.skip_key()?;
-                        }
-                        break;
+                if self.next_or_close(if object { b'}' } else { b']' })? {
+                    if object {
+                        self.skip_key()?;
                     }
-                    Some(b'}') if object => {
-                        self.i += 1;
-                        nesting.pop();
-                    }
-                    Some(b']') if !object => {
-                        self.i += 1;
-                        nesting.pop();
-                    }
-                    None => {
-                        return Err(self.eof(if object { "an object" } else { "a list" }));
-                    }
-                    Some(_) => {
-                        return Err(self.fail(if object {
-                            "expected `,` or `}`"
-                        } else {
-                            "expected `,` or `]`"
-                        }));
-                    }
+                    break;
                 }
+                nesting.pop();
             }
         }
     }
@@ -636,10 +613,7 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut field: impl FnMut(&mut Self, &[u8]) -> Result<(), Fail>,
     ) -> Result<(), Fail> {
-        self.peek();
-        self.i += 1; // the opening brace
-        if self.peek() == Some(b'}') {
-            self.i += 1;
+        if self.open(b'}') {
             return Ok(());
         }
         let b = self.b;
@@ -674,14 +648,8 @@ impl<'a> Scanner<'a> {
             };
             self.colon()?;
             field(self, key)?;
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                None => return Err(self.eof("an object")),
-                Some(_) => return Err(self.fail("expected `,` or `}`")),
+            if !self.next_or_close(b'}')? {
+                return Ok(());
             }
         }
     }
@@ -692,25 +660,17 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut element: impl FnMut(&mut Self, usize) -> Result<(), Fail>,
     ) -> Result<(), Fail> {
-        self.peek();
-        self.i += 1; // the opening bracket
-        if self.peek() == Some(b']') {
-            self.i += 1;
+        if self.open(b']') {
             return Ok(());
         }
-        for index in 0.. {
+        let mut index = 0;
+        loop {
             element(self, index)?;
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                None => return Err(self.eof("a list")),
-                Some(_) => return Err(self.fail("expected `,` or `]`")),
+            if !self.next_or_close(b']')? {
+                return Ok(());
             }
+            index += 1;
         }
-        Ok(())
     }
 
     /// Consumes a value of the wrong type and says what was expected, as
