@@ -226,3 +226,27 @@ proptest! {
         let _ = parse_line(&line);
     }
 }
+
+#[test]
+fn a_reason_quotes_a_long_bad_value_only_in_part() {
+    let long_float = format!("1.{}", "0".repeat(100_000));
+    let long_text = "x".repeat(100_000);
+    let long_int = "9".repeat(100_000);
+    for line in [
+        format!(r#"{{"type":"conversation","id":{long_float},"created_at":1}}"#),
+        format!(r#"{{"type":"conversation","id":1,"created_at":{long_float}}}"#),
+        format!(r#"{{"type":"conversation","id":1,"created_at":{long_int}}}"#),
+        format!(r#"{{"type":"conversation","id":{long_int},"created_at":1}}"#),
+        format!(r#"{{"type":"conversation","id":1,"created_at":"{long_text}"}}"#),
+        format!(r#"{{"type":"{long_text}","id":1,"created_at":1}}"#),
+        format!(r#"{{"type":"conversation","id":1,"created_at":1,"state":["{long_text}"]}}"#),
+    ] {
+        let r = reason(&line);
+        assert!(
+            r.len() < 300,
+            "{} bytes: {}",
+            r.len(),
+            &r[..300.min(r.len())]
+        );
+    }
+}

@@ -74,7 +74,8 @@ impl<'a> FromJson<'a> for RawId {
                 Number::Int(v) => Ok(RawId(v.to_compact_string())),
                 Number::Neg(v) => Ok(RawId(v.to_compact_string())),
                 Number::Float(t) => Err(s.fail(format!(
-                    "{t} is not a valid id: ids are strings or integers that fit in 64 bits, never floats"
+                    "{} is not a valid id: ids are strings or integers that fit in 64 bits, never floats",
+                    shorten(t)
                 ))),
                 Number::Big(t) => Err(s.fail(format!(
                     "{} is not a valid id: integer ids must fit in 64 bits",
@@ -112,7 +113,8 @@ impl<'a> FromJson<'a> for RawTs {
                 Number::Neg(v) => i128::from(v),
                 Number::Float(t) => {
                     return Err(s.fail(format!(
-                        "bad timestamp {t}: a float; timestamps are whole Unix seconds or RFC 3339 strings"
+                        "bad timestamp {}: a float; timestamps are whole Unix seconds or RFC 3339 strings",
+                        shorten(t)
                     )));
                 }
                 Number::Big(t) => {
