@@ -359,23 +359,22 @@ impl<'a> Scanner<'a> {
             self.i += k + 1;
             match rest.get(k) {
                 Some(b'"') => {
-                    let bytes = match owned {
-                        None => Cow::Borrowed(b.get(start..self.i - 1).unwrap_or_default()),
+                    // Without escapes, the text is borrowed from the line.
+                    let text = match owned {
+                        None => std::str::from_utf8(b.get(start..self.i - 1).unwrap_or_default())
+                            .ok()
+                            .map(Cow::Borrowed),
                         Some(mut v) => {
                             v.extend_from_slice(run);
-                            Cow::Owned(v)
+                            String::from_utf8(v).ok().map(Cow::Owned)
                         }
                     };
-                    return match bytes {
-                        Cow::Borrowed(s) => std::str::from_utf8(s).map(Cow::Borrowed).ok(),
-                        Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).ok(),
-                    }
-                    .ok_or_else(|| self.fail("invalid UTF-8 in a string"));
+                    return text.ok_or_else(|| self.fail("invalid UTF-8 in a string"));
                 }
                 Some(b'\\') => {
-                    let buf = owned.get_or_insert_with(|| {
-                        b.get(start..self.i - 1 - k).unwrap_or_default().to_vec()
-                    });
+                    // The first escape starts a copy (`run` is then all the
+                    // text so far).
+                    let buf = owned.get_or_insert_with(Vec::new);
                     buf.extend_from_slice(run);
                     self.unescape(buf)?;
                 }
