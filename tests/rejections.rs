@@ -250,3 +250,64 @@ fn a_reason_quotes_a_long_bad_value_only_in_part() {
         );
     }
 }
+
+#[test]
+fn a_reason_quotes_wrong_type_numbers_and_workspaces_only_in_part() {
+    let digits = "9".repeat(100_000);
+    let ws = format!("{}:x", "w".repeat(10_000));
+    for line in [
+        format!(r#"{{"type":"conversation","id":1,"created_at":1,"source":{digits}}}"#),
+        format!(r#"{{"type":{digits}.5}}"#),
+        format!(
+            r#"{{"type":"conversation","id":1,"created_at":1,"conversation_parts":{{"conversation_parts":-{digits}}}}}"#
+        ),
+        format!(r#"{{"type":"conversation","id":1,"created_at":1,"workspace_id":"{ws}"}}"#),
+    ] {
+        let r = reason(&line);
+        assert!(
+            r.len() < 300,
+            "{} bytes: {}",
+            r.len(),
+            &r[..300.min(r.len())]
+        );
+    }
+}
+
+#[test]
+fn a_reason_is_one_line_whatever_the_value_holds() {
+    for line in [
+        r#"{"type":"a\nb"}"#,
+        r#"{"type":"conversation","id":1,"created_at":1,"source":"x\ny"}"#,
+        r#"{"type":"conversation","id":1,"created_at":"x\ny\r\"z"}"#,
+        r#"{"type":"conversation","id":1,"created_at":1,"workspace_id":"a\nb:"}"#,
+    ] {
+        let r = reason(line);
+        assert!(!r.chars().any(char::is_control), "{r:?}");
+    }
+}
+
+#[test]
+fn a_long_list_of_invalid_parts_is_rejected_without_being_kept() {
+    // 2 MB of empty part objects: rejected for the first one.
+    let parts = vec!["{}"; 1_000_000].join(",");
+    let line = format!(
+        r#"{{"type":"conversation","id":1,"created_at":1,"conversation_parts":{{"conversation_parts":[{parts}]}}}}"#
+    );
+    assert_eq!(
+        reason(&line),
+        "conversation_parts.conversation_parts[0]: missing required field `id`"
+    );
+}
+
+#[test]
+fn a_syntax_error_after_an_invalid_part_is_still_found() {
+    let r = reason(
+        r#"{"type":"conversation","id":1,"created_at":1,"conversation_parts":{"conversation_parts":[{},{"x":tru}]}}"#,
+    );
+    assert!(r.contains("expected value"), "{r}");
+}
+
+#[test]
+fn a_line_of_only_a_form_feed_is_not_blank() {
+    assert!(parse_line(b"\x0c").is_err());
+}

@@ -215,7 +215,10 @@ pub enum Record {
 pub fn trim_line(line: &[u8]) -> Option<&[u8]> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
+    if line
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
         None
     } else {
         Some(line)
@@ -262,7 +265,8 @@ fn workspace_of(workspace_id: Option<Id>, app_id: Option<Id>) -> Result<Option<I
     };
     if ws.contains(':') {
         return Err(format!(
-            "{field} \"{ws}\" contains ':', which is reserved as the document id separator"
+            "{field} {} contains ':', which is reserved as the document id separator",
+            scan::quote(&ws)
         ));
     }
     Ok(Some(ws))
@@ -359,18 +363,16 @@ fn conversation(
             (Some(Some(src)), created.carried().map(|o| o.map(|t| t.0)))
         }
     };
-    let raw_parts = raw
+    let list = raw
         .conversation_parts
         .and_then(|l| l.conversation_parts)
-        .map(|v| v.0)
         .unwrap_or_default();
-    let mut parts = Vec::with_capacity(raw_parts.len());
-    for (i, p) in raw_parts.into_iter().enumerate() {
-        let mut part = part(p.into())
-            .map_err(|e| format!("{at}conversation_parts.conversation_parts[{i}]: {e}"))?;
-        part.read_sub = u16::try_from(i).unwrap_or(u16::MAX);
-        parts.push(part);
+    if let Some((i, e)) = list.invalid {
+        return Err(format!(
+            "{at}conversation_parts.conversation_parts[{i}]: {e}"
+        ));
     }
+    let parts = list.parts;
     Ok(ConversationRecord {
         key: ConversationKey { workspace_id, id },
         updated_at: raw.updated_at.map(|t| t.0),
@@ -421,8 +423,8 @@ fn validate(raw: RawRecord) -> Result<Record, String> {
         }
         "notification_event" => notification(raw),
         other => Err(format!(
-            "unknown record type \"{}\" (expected conversation, conversation_part or notification_event)",
-            other.chars().take(40).collect::<String>()
+            "unknown record type {} (expected conversation, conversation_part or notification_event)",
+            scan::quote(other)
         )),
     }
 }
@@ -441,7 +443,7 @@ fn notification(raw: RawRecord) -> Result<Record, String> {
     if text.first() != Some(&b'{') {
         return Err("data.item: not a JSON object".to_string());
     }
-    let item = read_record(text).map_err(|f| format!("data.item.{}", f.describe(false)))?;
+    let item = read_record(text).map_err(|f| f.nest("data.item").describe(false))?;
     if topic == "conversation.deleted" {
         let id = item
             .id

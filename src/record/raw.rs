@@ -5,7 +5,7 @@
 //! [`super::Record`] happens in `record/mod.rs`.
 
 use super::id::RawId;
-use super::scan::{Fail, Kind, Number, Scanner, decode_string};
+use super::scan::{Fail, Kind, Number, Scanner, hex4, quote};
 use super::timestamp;
 use compact_str::{CompactString, ToCompactString};
 
@@ -75,11 +75,11 @@ impl<'a> FromJson<'a> for RawId {
                 Number::Neg(v) => Ok(RawId(v.to_compact_string())),
                 Number::Float(t) => Err(s.fail(format!(
                     "{} is not a valid id: ids are strings or integers that fit in 64 bits, never floats",
-                    shorten(t)
+                    quote(t)
                 ))),
                 Number::Big(t) => Err(s.fail(format!(
                     "{} is not a valid id: integer ids must fit in 64 bits",
-                    shorten(t)
+                    quote(t)
                 ))),
             },
             _ => Err(s.invalid_type("an id (a string, or an integer that fits in 64 bits)")),
@@ -91,14 +91,6 @@ impl<'a> FromJson<'a> for RawId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawTs(pub i64);
 
-fn shorten(v: &str) -> String {
-    let mut s: String = v.chars().take(40).collect();
-    if s.len() < v.len() {
-        s.push('…');
-    }
-    s
-}
-
 impl<'a> FromJson<'a> for RawTs {
     fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
         let seconds = match s.kind()? {
@@ -106,7 +98,7 @@ impl<'a> FromJson<'a> for RawTs {
                 let text = s.string()?;
                 return timestamp::parse_rfc3339(&text)
                     .map(RawTs)
-                    .map_err(|e| s.fail(format!("bad timestamp \"{}\": {e}", shorten(&text))));
+                    .map_err(|e| s.fail(format!("bad timestamp {}: {e}", quote(&text))));
             }
             Kind::Number => match s.number()? {
                 Number::Int(v) => i128::from(v),
@@ -114,13 +106,13 @@ impl<'a> FromJson<'a> for RawTs {
                 Number::Float(t) => {
                     return Err(s.fail(format!(
                         "bad timestamp {}: a float; timestamps are whole Unix seconds or RFC 3339 strings",
-                        shorten(t)
+                        quote(t)
                     )));
                 }
                 Number::Big(t) => {
                     return Err(s.fail(format!(
                         "bad timestamp {}: out of range (0 to 253402300799)",
-                        shorten(t)
+                        quote(t)
                     )));
                 }
             },
@@ -167,7 +159,7 @@ impl<'a, T: FromName> FromJson<'a> for Named<T> {
         if raw.is_ascii() && !raw.contains(&b'\\') {
             return Ok(Named(T::from_name(raw)));
         }
-        let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
+        let text = super::scan::decode_string(raw).map_err(|e| s.fail(e.message()))?;
         Ok(Named(T::from_name(text.as_bytes())))
     }
 }
@@ -183,25 +175,63 @@ impl<'a> FromJson<'a> for Body {
     fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
         if s.kind()? == Kind::Str {
             let raw = s.raw_string()?;
-            // Most bodies start with a visible ASCII character ("<p>..."):
-            // no need to decode them.
-            let first = raw
-                .iter()
-                .find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
-            let non_empty = match first {
-                None => false,
-                Some(c) if c.is_ascii() && *c != b'\\' => true,
-                Some(_) => {
-                    // Escapes or non-ASCII: decode the whole string.
-                    let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
-                    !text.trim().is_empty()
-                }
-            };
-            Ok(Body { non_empty })
+            Ok(Body {
+                non_empty: has_visible_char(raw),
+            })
         } else {
             s.skip().map(|()| Body::default())
         }
     }
+}
+
+/// Whether the text of a string (as [`Scanner::raw_string`] returns it,
+/// escapes checked but undecoded) has a character that is not white space
+/// (`char::is_whitespace`, as `str::trim` uses). Decodes only up to that
+/// character: whatever follows is skipped like any unread text, so the
+/// answer does not depend on how the string is escaped. A lone surrogate
+/// escape or a byte that is not UTF-8 counts as a visible character.
+fn has_visible_char(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = raw.get(i) {
+        let (ch, len) = match c {
+            b'\\' => match raw.get(i + 1) {
+                Some(b'u') => {
+                    let Some(first) = raw.get(i + 2..).and_then(hex4) else {
+                        return true;
+                    };
+                    let pair = raw.get(i + 6..i + 8) == Some(b"\\u");
+                    let second = raw.get(i + 8..).and_then(hex4).filter(|_| pair);
+                    match (first, second) {
+                        (0xD800..=0xDBFF, Some(low @ 0xDC00..=0xDFFF)) => {
+                            let code = 0x10000
+                                + ((u32::from(first) - 0xD800) << 10)
+                                + (u32::from(low) - 0xDC00);
+                            (char::from_u32(code), 12)
+                        }
+                        _ => (char::from_u32(u32::from(first)), 6),
+                    }
+                }
+                Some(b'n') => (Some('\n'), 2),
+                Some(b't') => (Some('\t'), 2),
+                Some(b'r') => (Some('\r'), 2),
+                Some(b'f') => (Some('\u{c}'), 2),
+                _ => return true, // \" \\ \/ \b: visible characters
+            },
+            0x00..=0x7f => (Some(c as char), 1),
+            _ => {
+                let chunk = raw.get(i..).unwrap_or_default().utf8_chunks().next();
+                match chunk.and_then(|k| k.valid().chars().next()) {
+                    Some(ch) => (Some(ch), ch.len_utf8()),
+                    None => return true,
+                }
+            }
+        };
+        match ch {
+            Some(ch) if ch.is_whitespace() => i += len,
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// A flag that counts only when it is exactly `true` (`from_ai_agent`, ...);
@@ -255,9 +285,16 @@ impl<'a> FromJson<'a> for RawJson<'a> {
     }
 }
 
-/// A list of parts whose errors say which element failed.
+/// A list of parts, each validated as it is read: memory holds validated
+/// parts only, so a hostile list of empty objects cannot grow it. After the
+/// first invalid part the rest are still read (the line's syntax is checked
+/// whole) but not kept.
 #[derive(Debug, Default)]
-pub struct PartVec(pub Vec<RawPart>);
+pub struct PartVec {
+    pub parts: Vec<super::Part>,
+    /// The first invalid part: its index and what is wrong with it.
+    pub invalid: Option<(usize, String)>,
+}
 
 impl<'a> FromJson<'a> for PartVec {
     fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
@@ -265,12 +302,27 @@ impl<'a> FromJson<'a> for PartVec {
             return Err(s.invalid_type("a list of conversation parts"));
         }
         // Most conversations have a few to a few dozen parts.
-        let mut out = Vec::with_capacity(16);
+        let mut out = PartVec {
+            parts: Vec::with_capacity(16),
+            invalid: None,
+        };
         s.array(|s, i| {
-            out.push(RawPart::read(s).map_err(|e| e.nest(&format!("[{i}]")))?);
+            let raw = RawPart::read(s).map_err(|e| e.nest(&format!("[{i}]")))?;
+            if out.invalid.is_none() {
+                match super::part(raw.into()) {
+                    Ok(mut part) => {
+                        part.read_sub = u16::try_from(i).unwrap_or(u16::MAX);
+                        out.parts.push(part);
+                    }
+                    Err(e) => {
+                        out.invalid = Some((i, e));
+                        out.parts = Vec::new();
+                    }
+                }
+            }
             Ok(())
         })?;
-        Ok(PartVec(out))
+        Ok(out)
     }
 }
 
@@ -391,6 +443,35 @@ mod tests {
         assert!(!b("{\"a\":[1,2]}"));
         assert!(!b("[\"text\"]"));
         assert!(!b("5"));
+    }
+
+    #[test]
+    fn a_body_is_read_only_up_to_its_first_visible_character() {
+        let b = |j: &[u8]| {
+            let mut s = Scanner::new(j);
+            Body::read(&mut s).map(|b| b.non_empty)
+        };
+        // What follows the first visible character is not decoded.
+        for text in [
+            &br#""A\udc00""#[..],
+            br#""\u0041\udc00""#,
+            br#""x\ud800""#,
+            br#"" \ud800x""#,
+            b"\"e\xff\"",
+            b"\"\xc3\xa9\xff\"",
+            br#"" \u00a0\u2003x""#,
+            br#""\ud83d\ude00""#,
+            br#""\b""#,
+        ] {
+            assert_eq!(b(text), Ok(true), "{}", String::from_utf8_lossy(text));
+        }
+        for text in [
+            &br#"" \u00a0\n\t\u2003\f\u000b\u0085""#[..],
+            b"\"\xe2\x80\x83 \"",
+            br#""""#,
+        ] {
+            assert_eq!(b(text), Ok(false), "{}", String::from_utf8_lossy(text));
+        }
     }
 
     #[test]

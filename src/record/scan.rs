@@ -165,13 +165,32 @@ fn find_special(s: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
-fn hex4(s: &[u8]) -> Option<u16> {
+pub(super) fn hex4(s: &[u8]) -> Option<u16> {
     let mut n = 0u16;
     for &c in s.get(..4)? {
         let d = (c as char).to_digit(16)?;
         n = (n << 4) | d as u16;
     }
     Some(n)
+}
+
+/// Quotes a value for a message: at most 40 characters, control characters
+/// and quotes escaped, so that a reason stays one short line whatever the
+/// input held.
+pub fn quote(v: &str) -> String {
+    let mut out = String::from("\"");
+    for c in v.chars().take(40) {
+        if c == '"' || c == '\\' || c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if v.chars().nth(40).is_some() {
+        out.push('…');
+    }
+    out.push('"');
+    out
 }
 
 /// Decodes the text of a string as [`Scanner::raw_string`] returns it
@@ -379,7 +398,10 @@ impl<'a> Scanner<'a> {
                     self.unescape(buf)?;
                 }
                 _ => {
-                    return Err(self.fail("control character (\\u0000-\\u001F) found in a string"));
+                    return Err(Fail::new(
+                        "control character (\\u0000-\\u001F) found in a string",
+                        self.i - 1,
+                    ));
                 }
             }
         }
@@ -406,7 +428,7 @@ impl<'a> Scanner<'a> {
                 out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
                 return Ok(());
             }
-            _ => return Err(self.fail("invalid escape")),
+            _ => return Err(Fail::new("invalid escape", self.i - 1)),
         };
         out.push(simple);
         Ok(())
@@ -467,11 +489,14 @@ impl<'a> Scanner<'a> {
                         b'u' => {
                             self.hex_escape()?;
                         }
-                        _ => return Err(self.fail("invalid escape")),
+                        _ => return Err(Fail::new("invalid escape", self.i - 1)),
                     }
                 }
                 _ => {
-                    return Err(self.fail("control character (\\u0000-\\u001F) found in a string"));
+                    return Err(Fail::new(
+                        "control character (\\u0000-\\u001F) found in a string",
+                        self.i - 1,
+                    ));
                 }
             }
         }
@@ -682,14 +707,10 @@ impl<'a> Scanner<'a> {
             Ok(Kind::Number) => self.number().map(|n| match n {
                 Number::Int(v) => format!("integer `{v}`"),
                 Number::Neg(v) => format!("integer `{v}`"),
-                Number::Float(t) => format!("floating point `{t}`"),
-                Number::Big(t) => format!("integer `{t}`"),
+                Number::Float(t) => format!("floating point {}", quote(t)),
+                Number::Big(t) => format!("integer {}", quote(t)),
             }),
-            Ok(Kind::Str) => self.string().map(|s| {
-                let short: String = s.chars().take(40).collect();
-                let more = if short.len() < s.len() { "…" } else { "" };
-                format!("string \"{short}{more}\"")
-            }),
+            Ok(Kind::Str) => self.string().map(|s| format!("string {}", quote(&s))),
             Ok(Kind::Object) => self.skip().map(|()| "map".to_string()),
             Ok(Kind::Array) => self.skip().map(|()| "sequence".to_string()),
         };
