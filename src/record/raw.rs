@@ -322,6 +322,9 @@ impl<'a> FromJson<'a> for PartVec {
             }
             Ok(())
         })?;
+        // A run holds every part in memory: kept without spare capacity
+        // (a new exact allocation; shrinking in place may keep the block).
+        out.parts = out.parts.drain(..).collect();
         Ok(out)
     }
 }
