@@ -5,7 +5,7 @@
 //! [`super::Record`] happens in `record/mod.rs`.
 
 use super::id::RawId;
-use super::scan::{Fail, Kind, Number, Scanner, hex4, quote};
+use super::scan::{Fail, Kind, Number, Scanner, decode_string, quote};
 use super::timestamp;
 use compact_str::{CompactString, ToCompactString};
 
@@ -159,7 +159,7 @@ impl<'a, T: FromName> FromJson<'a> for Named<T> {
         if raw.is_ascii() && !raw.contains(&b'\\') {
             return Ok(Named(T::from_name(raw)));
         }
-        let text = super::scan::decode_string(raw).map_err(|e| s.fail(e.message()))?;
+        let text = decode_string(raw).map_err(|e| s.fail(e.message()))?;
         Ok(Named(T::from_name(text.as_bytes())))
     }
 }
@@ -186,52 +186,21 @@ impl<'a> FromJson<'a> for Body {
 
 /// Whether the text of a string (as [`Scanner::raw_string`] returns it,
 /// escapes checked but undecoded) has a character that is not white space
-/// (`char::is_whitespace`, as `str::trim` uses). Decodes only up to that
-/// character: whatever follows is skipped like any unread text, so the
-/// answer does not depend on how the string is escaped. A lone surrogate
-/// escape or a byte that is not UTF-8 counts as a visible character.
+/// (`char::is_whitespace`, as `str::trim` uses). A lone surrogate escape or
+/// a byte that is not UTF-8 counts as such a character, so the answer does
+/// not depend on how the string is escaped, and a text that does not decode
+/// is non-empty whatever else it holds.
 fn has_visible_char(raw: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(&c) = raw.get(i) {
-        let (ch, len) = match c {
-            b'\\' => match raw.get(i + 1) {
-                Some(b'u') => {
-                    let Some(first) = raw.get(i + 2..).and_then(hex4) else {
-                        return true;
-                    };
-                    let pair = raw.get(i + 6..i + 8) == Some(b"\\u");
-                    let second = raw.get(i + 8..).and_then(hex4).filter(|_| pair);
-                    match (first, second) {
-                        (0xD800..=0xDBFF, Some(low @ 0xDC00..=0xDFFF)) => {
-                            let code = 0x10000
-                                + ((u32::from(first) - 0xD800) << 10)
-                                + (u32::from(low) - 0xDC00);
-                            (char::from_u32(code), 12)
-                        }
-                        _ => (char::from_u32(u32::from(first)), 6),
-                    }
-                }
-                Some(b'n') => (Some('\n'), 2),
-                Some(b't') => (Some('\t'), 2),
-                Some(b'r') => (Some('\r'), 2),
-                Some(b'f') => (Some('\u{c}'), 2),
-                _ => return true, // \" \\ \/ \b: visible characters
-            },
-            0x00..=0x7f => (Some(c as char), 1),
-            _ => {
-                let chunk = raw.get(i..).unwrap_or_default().utf8_chunks().next();
-                match chunk.and_then(|k| k.valid().chars().next()) {
-                    Some(ch) => (Some(ch), ch.len_utf8()),
-                    None => return true,
-                }
-            }
-        };
-        match ch {
-            Some(ch) if ch.is_whitespace() => i += len,
-            _ => return true,
-        }
+    match raw.iter().find(|c| **c != b' ') {
+        None => false,
+        // Most bodies start with a visible ASCII character ("<p>..."): no
+        // need to decode them.
+        Some(c) if c.is_ascii() && *c != b'\\' => true,
+        Some(_) => match decode_string(raw) {
+            Ok(text) => !text.trim().is_empty(),
+            Err(_) => true,
+        },
     }
-    false
 }
 
 /// A flag that counts only when it is exactly `true` (`from_ai_agent`, ...);

@@ -165,7 +165,7 @@ fn find_special(s: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
-pub(super) fn hex4(s: &[u8]) -> Option<u16> {
+fn hex4(s: &[u8]) -> Option<u16> {
     let mut n = 0u16;
     for &c in s.get(..4)? {
         let d = (c as char).to_digit(16)?;
