@@ -215,12 +215,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigErrors> {
             p
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        ConfigErrors(vec![format!(
-            "{}: cannot read the configuration file: {e}; check the --config path",
-            path.display()
-        )])
-    })?;
+    let text = read_capped(&path)?;
     let mut settings = parse(&text).map_err(|ConfigErrors(errs)| {
         ConfigErrors(
             errs.into_iter()
@@ -232,6 +227,39 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigErrors> {
     Ok(settings)
 }
 
+/// The largest configuration file read: room for tens of thousands of
+/// workspaces with their own schedules, while `--config /dev/zero` (or any
+/// endless file) stops with a clear error instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+fn read_capped(path: &Path) -> Result<String, ConfigErrors> {
+    use std::io::Read as _;
+    let fail = |what: String| {
+        ConfigErrors(vec![format!(
+            "{}: cannot read the configuration file: {what}; check the --config path",
+            path.display()
+        )])
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ConfigErrors(vec![format!(
+            "{}: the configuration file is larger than {} MiB; is --config the right file?",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        )]));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "it is not UTF-8 text (byte {} is not)",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 fn id_value(v: &toml::Value) -> Option<Id> {
     match v {
         toml::Value::String(s) => Some(Id::from(s.as_str())),
@@ -240,11 +268,26 @@ fn id_value(v: &toml::Value) -> Option<Id> {
     }
 }
 
+/// A TOML syntax error as `line L, column C: message`. The parser's own
+/// text quotes the offending line, which may hold a password: never shown.
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message} (TOML syntax)")
+        }
+        None => format!("{message} (TOML syntax)"),
+    }
+}
+
 /// Parses and validates configuration text.
 pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigErrors(vec![e.to_string().trim().replace('\n', " ")])
-    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigErrors(vec![syntax_error(text, &e)]))?;
     let mut errors = Vec::new();
     let mut settings = Settings::default();
 

@@ -72,11 +72,11 @@ pub struct GenParams {
     pub conversations: u64,
     /// Seed: the same parameters always give the same bytes.
     pub seed: u64,
-    /// Number of workspaces (`ws-1` ... `ws-K`); 0 is treated as 1.
+    /// Number of workspaces (`ws-1` ... `ws-K`); at least 1 ([`GenParams::validate`]).
     pub workspaces: u32,
     /// First local date of the arrival window.
     pub start: NaiveDate,
-    /// Length of the arrival window in days; 0 is treated as 1.
+    /// Length of the arrival window in days; at least 1 ([`GenParams::validate`]).
     pub days: u32,
 }
 
@@ -111,6 +111,36 @@ impl GenParams {
 
     fn workspace_count(&self) -> u32 {
         self.workspaces.max(1)
+    }
+
+    /// Refuses parameters whose output `compute` could not read back, or
+    /// that the generator would have to change: no workspace, an empty
+    /// window, or timestamps outside 1970-01-01..9999-12-31 UTC (the window
+    /// plus [`HORIZON`] must fit). The message names the flag to fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.workspaces == 0 {
+            return Err("--workspaces must be at least 1".into());
+        }
+        if self.days == 0 {
+            return Err("--days must be at least 1".into());
+        }
+        if self.window_start() < 0 {
+            return Err(format!(
+                "--start {} is before 1970-01-01: input timestamps cannot be earlier (input.md)",
+                self.start
+            ));
+        }
+        let last = self.window_end() + HORIZON - 1;
+        if last > crate::record::timestamp::MAX_SECONDS {
+            let limit = crate::record::timestamp::MAX_SECONDS - HORIZON + 1 - self.window_start();
+            return Err(format!(
+                "--start {} with --days {} generates timestamps after 9999-12-31, which input timestamps cannot be; from that start, --days can be at most {}",
+                self.start,
+                self.days,
+                (limit / DAY).max(0)
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -15,5 +15,7 @@ pub mod load;
 pub mod metrics;
 pub mod office_hours;
 pub mod output;
+pub mod publish;
 pub mod record;
+pub mod redact;
 pub mod report;

@@ -1,9 +1,10 @@
 //! The `convstats` command line: parses arguments and calls the library.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use convstats::commands::es::{ConnectionArgs, WriterArgs};
 use convstats::commands::{self, Failure, backfill::BackfillArgs, compute::ComputeArgs};
 use convstats::config;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,8 +133,10 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONVSTATS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only on a terminal: a log file or a pipe gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.log_format {
         LogFormat::Text => builder.init(),
@@ -153,8 +156,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 &settings,
             )?;
             if cli.quiet == 0 {
-                eprintln!("{summary}");
-                eprintln!("wrote {}", out.display());
+                say(&format!("{summary}\nwrote {}", out.display()));
             }
             Ok(())
         }
@@ -195,14 +197,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 &settings,
             )?;
             if cli.quiet == 0 {
-                eprintln!("{summary}");
+                say(&summary.to_string());
             }
             Ok(())
         }
         Command::Setup { conn } => {
             let report = commands::setup::run(conn, &settings)?;
             if cli.quiet == 0 {
-                eprint!("{}", commands::setup::describe(&report));
+                say(commands::setup::describe(&report).trim_end());
             }
             Ok(())
         }
@@ -213,33 +215,103 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 .clone()
                 .or_else(|| settings.elasticsearch.dead_letter_file.clone())
                 .unwrap_or_else(|| PathBuf::from("convstats-dead-letters.ndjson"));
-            print!("{}", commands::dlq::list(&path)?);
-            Ok(())
+            print_out(&commands::dlq::list(&path)?)
         }
         Command::Dlq {
             action: DlqAction::Replay { conn, writer },
         } => {
             let summary = commands::dlq::replay(conn, writer, &settings)?;
-            let path = writer.resolve(&settings)?.dead_letter_path;
+            let (es, _) = conn.resolve(&settings)?;
+            let path = writer.resolve(&settings, &es)?.dead_letter_path;
             if cli.quiet == 0 {
-                eprintln!("{}", commands::dlq::describe_replay(&summary, &path));
+                say(&commands::dlq::describe_replay(&summary, &path));
             }
             Ok(())
         }
         Command::CheckConfig => {
-            print!("{}", commands::check_config::describe(&settings));
-            Ok(())
+            for w in &settings.warnings {
+                say(&format!("warning: {w}"));
+            }
+            print_out(&commands::check_config::describe(&settings))
         }
     }
 }
 
+/// Writes a message to stderr. A stderr that cannot be written (closed,
+/// `/dev/full`) loses the message but never changes the exit code.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Writes a command's output to stdout: a closed pipe (`| head`) ends it
+/// quietly; any other write error is a runtime failure.
+fn print_out(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Runtime(anyhow::anyhow!("writing to stdout: {e}"))),
+    }
+}
+
+/// Parses the command line. A bad value that came from an environment
+/// variable is reported under the variable's name too, since the flag's name
+/// alone points at a command line that does not have it.
+fn parse_cli() -> Result<Cli, ExitCode> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let err = match Cli::try_parse() {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    if !matches!(
+        err.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        // --help and --version print to stdout and exit 0, like any error.
+        err.exit();
+    }
+    let mut note = String::new();
+    if let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) {
+        let long = arg.split_whitespace().next().unwrap_or_default();
+        if let Some(var) = env_of(&Cli::command(), long.trim_start_matches("--"))
+            && std::env::var_os(&var).is_some()
+            && !std::env::args().any(|a| a == long || a.starts_with(&format!("{long}=")))
+        {
+            note = format!(
+                "\nnote: the value came from the environment variable {var} (for {long}); fix or unset it"
+            );
+        }
+    }
+    let _ = write!(
+        std::io::stderr().lock(),
+        "{}{note}\n",
+        err.render().to_string().trim_end()
+    );
+    Err(ExitCode::from(2))
+}
+
+/// The environment variable of the flag `--long`, in any subcommand.
+fn env_of(cmd: &clap::Command, long: &str) -> Option<String> {
+    for arg in cmd.get_arguments() {
+        if arg.get_long() == Some(long)
+            && let Some(env) = arg.get_env()
+        {
+            return Some(env.to_string_lossy().into_owned());
+        }
+    }
+    cmd.get_subcommands().find_map(|sub| env_of(sub, long))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     init_logging(&cli);
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error());
+            say(&format!("error: {:#}", f.error()));
             ExitCode::from(f.exit_code() as u8)
         }
     }

@@ -13,7 +13,7 @@ use crate::report::{self, RunSummary, Stats};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const NEW_FILE: &str = "conversations-new.ndjson";
 pub const LEGACY_FILE: &str = "conversations-legacy.ndjson";
@@ -79,42 +79,6 @@ fn render(
     Ok(r)
 }
 
-/// Moves the previous run's files out of the way and removes them on a
-/// background thread. Freeing gigabytes of an old file's pages blocks for a
-/// second or more (measured, docs/benchmarks.md); truncating them in place
-/// would stall the writer instead. The files are only touched once the
-/// inputs have been read, so a run that fails earlier leaves them intact.
-fn clear_previous(dir: &Path) -> Option<std::thread::JoinHandle<()>> {
-    let mut old = Vec::new();
-    for name in [NEW_FILE, LEGACY_FILE, CSV_FILE, REJECTED_FILE, REPORT_FILE] {
-        let path = dir.join(name);
-        if !path.is_file() {
-            continue;
-        }
-        let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
-        if std::fs::rename(&path, &aside).is_ok() {
-            old.push(aside);
-        }
-    }
-    if old.is_empty() {
-        return None;
-    }
-    let remove = move || {
-        for path in old {
-            if let Err(e) = std::fs::remove_file(&path) {
-                tracing::warn!(
-                    "could not remove the previous output {}: {e}",
-                    path.display()
-                );
-            }
-        }
-    };
-    std::thread::Builder::new()
-        .name("remove-old-outputs".into())
-        .spawn(remove)
-        .ok()
-}
-
 fn create_file(dir: &Path, name: &str) -> io::Result<File> {
     let path = dir.join(name);
     File::create(&path)
@@ -125,34 +89,20 @@ fn create(dir: &Path, name: &str) -> io::Result<BufWriter<File>> {
     create_file(dir, name).map(|f| BufWriter::with_capacity(1 << 20, f))
 }
 
-/// Writes every output file into `dir`, rendering the conversations (in
+/// Every file `compute` writes; the output directory holds nothing else.
+pub const FILES: [&str; 5] = [NEW_FILE, LEGACY_FILE, CSV_FILE, REJECTED_FILE, REPORT_FILE];
+
+/// Writes every output file into `dir` (an existing, empty directory:
+/// [`crate::publish`] puts it in place), rendering the conversations (in
 /// key order) chunk by chunk.
 pub fn write_all(
-    dir: &Path,
-    conversations: Vec<Conversation>,
-    rejections: &[Rejection],
-    source_names: &[String],
-    settings: &Settings,
-    run: &RunSummary,
-) -> io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))?;
-    let removing = clear_previous(dir);
-    let result = write_files(dir, conversations, rejections, source_names, settings, run);
-    if let Some(handle) = removing {
-        let _ = handle.join();
-    }
-    result
-}
-
-fn write_files(
     dir: &Path,
     mut conversations: Vec<Conversation>,
     rejections: &[Rejection],
     source_names: &[String],
     settings: &Settings,
     run: &RunSummary,
-) -> io::Result<PathBuf> {
+) -> io::Result<()> {
     // The rendered buffers are large already: written straight to the files,
     // not copied through a BufWriter first.
     let mut new = create_file(dir, NEW_FILE)?;
@@ -252,5 +202,5 @@ fn write_files(
     let mut page = create(dir, REPORT_FILE)?;
     page.write_all(report::render_html(&stats, run).as_bytes())?;
     page.flush()?;
-    Ok(dir.to_path_buf())
+    Ok(())
 }

@@ -195,7 +195,7 @@ pub fn run(
 ) -> Result<BackfillSummary, Failure> {
     let started = Instant::now();
     let (config, aliases) = conn.resolve(settings)?;
-    let bulk = writer.resolve(settings)?;
+    let bulk = writer.resolve(settings, &config)?;
     let dead_letter_file = bulk.dead_letter_path.clone();
     let rt = runtime()?;
     // Check the cluster before reading: an unreachable cluster or bad

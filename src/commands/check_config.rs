@@ -3,7 +3,8 @@
 use crate::config::Settings;
 use std::fmt::Write as _;
 
-/// The description printed by `check-config`.
+/// The description printed by `check-config` on stdout (its warnings go to
+/// stderr, like every warning).
 pub fn describe(settings: &Settings) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -36,9 +37,6 @@ pub fn describe(settings: &Settings) -> String {
                 )
             );
         }
-    }
-    for w in &settings.warnings {
-        let _ = writeln!(out, "\nwarning: {w}");
     }
     out
 }

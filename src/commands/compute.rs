@@ -4,6 +4,7 @@ use super::Failure;
 use crate::config::Settings;
 use crate::load::{LoadError, Progress, Quiet, load};
 use crate::output;
+use crate::publish::{Publish, PublishError};
 use crate::report::RunSummary;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -46,7 +47,16 @@ impl std::fmt::Display for ComputeSummary {
             r.rejected,
             self.seconds,
             rate
-        )
+        )?;
+        if r.lines == 0 {
+            // An empty input (or a closed stdin) is a valid, empty run: its
+            // outputs replace the previous ones. Said, so nobody is surprised.
+            write!(
+                f,
+                "\nno input lines were read: the outputs now hold an empty set (the previous outputs were replaced)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -82,9 +92,19 @@ pub fn progress_for(inputs: &[String]) -> Box<dyn Progress> {
     Box::new(Bar(bar))
 }
 
-/// Runs `compute`.
+fn publish_failure(e: PublishError) -> Failure {
+    match e {
+        PublishError::Unusable(_) => Failure::Usage(e.into()),
+        PublishError::Locked { .. } | PublishError::Io { .. } => Failure::Runtime(e.into()),
+    }
+}
+
+/// Runs `compute`. The outputs appear in `args.out` all at once, after every
+/// file is written and synced ([`crate::publish`]); a failure leaves the
+/// previous outputs as they were.
 pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Failure> {
     let started = Instant::now();
+    let publish = Publish::begin(&args.out, &output::FILES).map_err(publish_failure)?;
     let progress = progress_for(&args.inputs);
     let loaded = load(&args.inputs, progress.as_ref()).map_err(|e| match e {
         LoadError::Open(_) => Failure::Usage(e.into()),
@@ -102,7 +122,7 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
     };
     let ignored_events = report.counts.ignored_events;
     output::write_all(
-        &args.out,
+        publish.dir(),
         loaded.conversations,
         &loaded.report.rejections,
         &loaded.names,
@@ -111,13 +131,17 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
     )
     .map_err(|e| {
         Failure::Runtime(anyhow!(
-            "writing the output into {}: {e}",
-            args.out.display()
+            "writing the outputs for {} (in {}): {e}; the previous outputs were left as they were",
+            args.out.display(),
+            publish.dir().display()
         ))
     })?;
+    let retired = publish.commit().map_err(publish_failure)?;
+    let seconds = started.elapsed().as_secs_f64();
+    retired.wait();
     Ok(ComputeSummary {
         run,
         ignored_events,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
     })
 }

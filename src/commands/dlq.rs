@@ -45,7 +45,7 @@ pub fn replay(
     settings: &Settings,
 ) -> Result<ReplaySummary, Failure> {
     let (config, _) = conn.resolve(settings)?;
-    let bulk = writer.resolve(settings)?;
+    let bulk = writer.resolve(settings, &config)?;
     let path = bulk.dead_letter_path.clone();
     runtime()?.block_on(async {
         let client = connect(&config).await?;

@@ -14,7 +14,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
     /// Elasticsearch URL (repeatable; the env variable takes a comma-separated list) [default: http://127.0.0.1:9200]
-    #[arg(long = "es-url", env = "CONVSTATS_ES_URL", value_delimiter = ',')]
+    #[arg(
+        long = "es-url",
+        env = "CONVSTATS_ES_URL",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub es_url: Vec<String>,
     /// Basic-auth user name
     #[arg(long, env = "CONVSTATS_ES_USERNAME")]
@@ -46,6 +51,9 @@ pub struct ConnectionArgs {
     /// Alias prefix: the aliases are <prefix>-new and <prefix>-legacy [default: convstats]
     #[arg(long, env = "CONVSTATS_ALIAS_PREFIX")]
     pub alias_prefix: Option<String>,
+    /// Give up when no request (the first connection included) succeeded for this long (e.g. 600, 90s, 10m) [default: 10m]
+    #[arg(long, env = "CONVSTATS_GIVE_UP_AFTER", value_parser = parse_duration)]
+    pub give_up_after: Option<Duration>,
 }
 
 /// Bulk writer flags.
@@ -63,9 +71,6 @@ pub struct WriterArgs {
     /// Where dead letters go [default: ./convstats-dead-letters.ndjson]
     #[arg(long, env = "CONVSTATS_DEAD_LETTER_FILE")]
     pub dead_letter_file: Option<PathBuf>,
-    /// Give up when no request succeeded for this long (e.g. 600, 90s, 10m) [default: 10m]
-    #[arg(long, env = "CONVSTATS_GIVE_UP_AFTER", value_parser = parse_duration)]
-    pub give_up_after: Option<Duration>,
 }
 
 /// `90`, `90s`, `10m`, `1h`, `500ms`.
@@ -130,6 +135,13 @@ impl ConnectionArgs {
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty())
             .collect();
+        let env_empty = std::env::var_os("CONVSTATS_ES_URL")
+            .is_some_and(|v| v.to_string_lossy().split(',').all(|u| u.trim().is_empty()));
+        if urls.is_empty() && (!self.es_url.is_empty() || env_empty) {
+            return Err(Failure::Usage(anyhow!(
+                "the Elasticsearch URL is empty (--es-url or CONVSTATS_ES_URL); give a URL such as https://host:9200, or unset CONVSTATS_ES_URL to use the config file or the default"
+            )));
+        }
         let urls = if !urls.is_empty() {
             urls
         } else if !file.urls.is_empty() {
@@ -213,6 +225,11 @@ impl ConnectionArgs {
             auth,
             ca_file: self.es_ca_file.clone().or_else(|| file.ca_file.clone()),
             insecure: self.es_insecure || file.insecure.unwrap_or(false),
+            give_up_after: Some(
+                self.give_up_after
+                    .or(file.give_up_after.map(Duration::from_secs))
+                    .unwrap_or(Duration::from_secs(600)),
+            ),
             ..EsConfig::default()
         };
         Ok((config, Aliases::with_prefix(&prefix)))
@@ -220,8 +237,9 @@ impl ConnectionArgs {
 }
 
 impl WriterArgs {
-    /// The bulk writer settings.
-    pub fn resolve(&self, settings: &Settings) -> Result<BulkConfig, Failure> {
+    /// The bulk writer settings; it gives up at the same time as the
+    /// connection's control calls (`es.give_up_after`).
+    pub fn resolve(&self, settings: &Settings, es: &EsConfig) -> Result<BulkConfig, Failure> {
         let file = &settings.elasticsearch;
         let defaults = BulkConfig::default();
         let concurrency = self
@@ -246,11 +264,9 @@ impl WriterArgs {
                 .clone()
                 .or_else(|| file.dead_letter_file.clone())
                 .unwrap_or_else(|| PathBuf::from("convstats-dead-letters.ndjson")),
-            give_up_after: Some(
-                self.give_up_after
-                    .or(file.give_up_after.map(Duration::from_secs))
-                    .unwrap_or(Duration::from_secs(600)),
-            ),
+            give_up_after: es.give_up_after,
+            backoff_base: es.backoff_base,
+            backoff_cap: es.backoff_cap,
             ..defaults
         })
     }
@@ -327,11 +343,14 @@ mod tests {
             concurrency: Some(2),
             ..Default::default()
         };
-        assert_eq!(w.resolve(&s).unwrap().concurrency, 2);
-        assert_eq!(WriterArgs::default().resolve(&s).unwrap().concurrency, 7);
+        assert_eq!(w.resolve(&s, &c).unwrap().concurrency, 2);
+        assert_eq!(
+            WriterArgs::default().resolve(&s, &c).unwrap().concurrency,
+            7
+        );
         assert_eq!(
             WriterArgs::default()
-                .resolve(&settings(""))
+                .resolve(&settings(""), &c)
                 .unwrap()
                 .dead_letter_path,
             PathBuf::from("convstats-dead-letters.ndjson")

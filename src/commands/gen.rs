@@ -8,6 +8,9 @@ use std::io::{self, Write};
 /// Writes `params.conversations` conversations to stdout, or the sample
 /// configuration for the generated workspaces when `config_only`.
 pub fn run(params: &GenParams, config_only: bool) -> Result<(), Failure> {
+    params
+        .validate()
+        .map_err(|e| Failure::Usage(anyhow!("{e}")))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let result = if config_only {

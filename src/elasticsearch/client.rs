@@ -15,8 +15,10 @@ use elasticsearch::http::headers::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, He
 use elasticsearch::http::transport::{MultiNodeConnectionPool, Transport, TransportBuilder};
 use serde_json::Value;
 
-use super::config::{Auth, EsConfig, Secret, redact_url};
+use super::bulk::retry::Backoff;
+use super::config::{Auth, EsConfig, Secret};
 use super::error::EsError;
+use crate::redact;
 
 /// A connected (not yet checked) client. Cheap to clone.
 #[derive(Clone)]
@@ -24,6 +26,9 @@ pub struct EsClient {
     transport: Transport,
     urls: String,
     timeout: Duration,
+    give_up_after: Option<Duration>,
+    backoff_base: Duration,
+    backoff_cap: Duration,
 }
 
 impl std::fmt::Debug for EsClient {
@@ -106,20 +111,33 @@ impl EsClient {
         }
         let mut auth = config.auth.clone();
         let mut urls = Vec::with_capacity(config.urls.len());
-        for raw in &config.urls {
-            let mut url = url::Url::parse(raw).map_err(|e| {
+        for (i, raw) in config.urls.iter().enumerate() {
+            let which = if config.urls.len() == 1 {
+                "the Elasticsearch URL".to_string()
+            } else {
+                format!("Elasticsearch URL #{} of {}", i + 1, config.urls.len())
+            };
+            let mut url = url::Url::parse(raw.trim()).map_err(|e| {
                 EsError::Config(format!(
-                    "Elasticsearch URL {} is not a valid URL ({e}); write it like https://host:9200",
-                    redact_url(raw)
+                    "{which}, {}, is not a valid URL ({e}); write it like https://host:9200, and percent-encode ',', '@', ':', '/' and '#' in a user name or password (or use --es-username and --es-password-file)",
+                    redact::url(raw)
                 ))
             })?;
-            if !matches!(url.scheme(), "http" | "https") {
+            if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
                 return Err(EsError::Config(format!(
-                    "Elasticsearch URL {} must start with http:// or https://",
-                    redact_url(raw)
+                    "{which}, {}, must start with http:// or https:// and name a host; write it like https://host:9200",
+                    redact::url(raw)
                 )));
             }
-            if !url.username().is_empty() {
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(EsError::Config(format!(
+                    "{which}, {}, has a query or fragment (after ? or #); give only scheme, host, port and path, and percent-encode '?' and '#' in a password",
+                    redact::url(raw)
+                )));
+            }
+            // Any user info, a password with an empty user name included,
+            // moves into the credentials and out of the URL, which is shown.
+            if !url.username().is_empty() || url.password().is_some() {
                 if matches!(auth, Auth::None) {
                     let username = percent_decode(url.username());
                     let password = Secret::new(percent_decode(url.password().unwrap_or("")));
@@ -183,6 +201,9 @@ impl EsClient {
             transport,
             urls: display,
             timeout: config.request_timeout,
+            give_up_after: config.give_up_after,
+            backoff_base: config.backoff_base,
+            backoff_cap: config.backoff_cap,
         })
     }
 
@@ -200,6 +221,19 @@ impl EsClient {
         query: &[(&str, &str)],
         body: Option<(Bytes, BodyKind)>,
         what: &str,
+    ) -> Result<RawResponse, EsError> {
+        self.send_within(method, path, query, body, what, self.timeout)
+            .await
+    }
+
+    async fn send_within(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(Bytes, BodyKind)>,
+        what: &str,
+        timeout: Duration,
     ) -> Result<RawResponse, EsError> {
         let mut headers = HeaderMap::new();
         let body = body.map(|(bytes, kind)| {
@@ -224,7 +258,7 @@ impl EsClient {
         let query = if query.is_empty() { None } else { Some(query) };
         let response = self
             .transport
-            .send(method, path, headers, query, body, Some(self.timeout))
+            .send(method, path, headers, query, body, Some(timeout))
             .await
             .map_err(|e| EsError::Transport {
                 what: what.to_string(),
@@ -239,6 +273,70 @@ impl EsClient {
             ),
         })?;
         Ok(RawResponse { status, body })
+    }
+
+    /// A control call (not a bulk request): sent again with capped,
+    /// jittered exponential backoff after a transient failure (HTTP 429, 502,
+    /// 503, 504; no response at all, for methods that may be repeated), until
+    /// the give-up time has passed since the first attempt. No attempt waits
+    /// past that time either, so a server that accepts connections and never
+    /// answers cannot hold a command longer than `give_up_after`. What the
+    /// last attempt returned is returned.
+    pub async fn send_retrying(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<(Bytes, BodyKind)>,
+        what: &str,
+    ) -> Result<RawResponse, EsError> {
+        let started = std::time::Instant::now();
+        let seed = u64::from(std::process::id())
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+        let mut backoff = Backoff::new(self.backoff_base, self.backoff_cap, seed);
+        let repeatable = matches!(
+            method,
+            Method::Get | Method::Head | Method::Put | Method::Delete
+        );
+        let mut attempt = 0u32;
+        loop {
+            let left = self.give_up_after.map_or(self.timeout, |limit| {
+                limit.saturating_sub(started.elapsed())
+            });
+            let timeout = self.timeout.min(left).max(Duration::from_millis(1));
+            let result = self
+                .send_within(method, path, query, body.clone(), what, timeout)
+                .await;
+            let problem = match &result {
+                Err(EsError::Transport { reason, .. }) if repeatable => reason.clone(),
+                Ok(raw) if matches!(raw.status, 429 | 502 | 503 | 504) => {
+                    format!("HTTP {}: {}", raw.status, raw.error_reason())
+                }
+                _ => return result,
+            };
+            let delay = backoff.delay(attempt);
+            let elapsed = started.elapsed();
+            if self
+                .give_up_after
+                .is_some_and(|limit| elapsed + delay >= limit)
+            {
+                tracing::warn!(
+                    attempts = attempt + 1,
+                    seconds = elapsed.as_secs_f64(),
+                    "{what}: giving up ({problem})"
+                );
+                return result;
+            }
+            tracing::warn!(
+                attempt = attempt + 1,
+                retry_in_ms = delay.as_millis() as u64,
+                "{what}: {problem}; retrying"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
     }
 
     /// Sends a JSON request and returns status and parsed body (`Null` when
@@ -261,7 +359,7 @@ impl EsClient {
             )),
             None => None,
         };
-        let raw = self.send(method, path, query, body, what).await?;
+        let raw = self.send_retrying(method, path, query, body, what).await?;
         if raw.status == 401 || raw.status == 403 {
             return Err(EsError::Auth {
                 url: self.urls.clone(),
@@ -302,7 +400,7 @@ impl EsClient {
     /// 9.x) or OpenSearch (2.x) banner.
     pub async fn check(&self) -> Result<ClusterInfo, EsError> {
         let raw = match self
-            .send(Method::Get, "/", &[], None, "checking the cluster (GET /)")
+            .send_retrying(Method::Get, "/", &[], None, "checking the cluster (GET /)")
             .await
         {
             Ok(raw) => raw,

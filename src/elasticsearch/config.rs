@@ -92,28 +92,28 @@ pub struct EsConfig {
     pub insecure: bool,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+    /// Control calls (everything but bulk requests: `GET /`, templates,
+    /// indices, aliases, searches) retry transient failures with the bulk
+    /// writer's backoff until nothing succeeded for this long; `None` never
+    /// gives up. The same value as [`BulkConfig::give_up_after`].
+    pub give_up_after: Option<Duration>,
+    /// First backoff delay of control calls, doubling per attempt.
+    pub backoff_base: Duration,
+    /// Backoff cap of control calls.
+    pub backoff_cap: Duration,
 }
 
 impl fmt::Debug for EsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let urls: Vec<String> = self.urls.iter().map(|u| redact_url(u)).collect();
+        let urls: Vec<String> = self.urls.iter().map(|u| crate::redact::url(u)).collect();
         f.debug_struct("EsConfig")
             .field("urls", &urls)
             .field("auth", &self.auth)
             .field("ca_file", &self.ca_file)
             .field("insecure", &self.insecure)
             .field("request_timeout", &self.request_timeout)
+            .field("give_up_after", &self.give_up_after)
             .finish()
-    }
-}
-
-/// A URL with any user info replaced by `***`, for messages.
-pub fn redact_url(raw: &str) -> String {
-    match (raw.find("://"), raw.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://***@{}", &raw[..scheme_end], &raw[at + 1..])
-        }
-        _ => raw.to_string(),
     }
 }
 
@@ -125,6 +125,9 @@ impl Default for EsConfig {
             ca_file: None,
             insecure: false,
             request_timeout: Duration::from_secs(60),
+            give_up_after: Some(Duration::from_secs(600)),
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_secs(30),
         }
     }
 }

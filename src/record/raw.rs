@@ -69,7 +69,19 @@ impl<'a> FromJson<'a> for CompactString {
 impl<'a> FromJson<'a> for RawId {
     fn read(s: &mut Scanner<'a>) -> Result<Self, Fail> {
         match s.kind()? {
-            Kind::Str => Ok(RawId(CompactString::from(s.string()?.as_ref()))),
+            Kind::Str => {
+                let text = s.string()?;
+                // A control character can only come from an escape (the
+                // grammar rejects raw ones), so unescaped ids skip the check.
+                if matches!(text, std::borrow::Cow::Owned(_)) && text.chars().any(char::is_control)
+                {
+                    return Err(s.fail(format!(
+                        "{} is not a valid id: ids cannot hold control characters (U+0000 to U+001F, U+007F to U+009F), which would corrupt the CSV export and most tools reading it",
+                        quote(&text)
+                    )));
+                }
+                Ok(RawId(CompactString::from(text.as_ref())))
+            }
             Kind::Number => match s.number()? {
                 Number::Int(v) => Ok(RawId(v.to_compact_string())),
                 Number::Neg(v) => Ok(RawId(v.to_compact_string())),
