@@ -125,11 +125,14 @@ enum DlqAction {
 }
 
 fn init_logging(cli: &Cli) {
+    // -v and -vv raise convstats' own logging only: the HTTP libraries'
+    // debug and trace lines would print request details (CONVSTATS_LOG can
+    // still ask for them explicitly).
     let level = match (cli.verbose, cli.quiet) {
         (_, q) if q > 0 => "warn",
         (0, _) => "info",
-        (1, _) => "debug",
-        _ => "trace",
+        (1, _) => "info,convstats=debug",
+        _ => "info,convstats=trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONVSTATS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -237,6 +240,21 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 }
 
+/// An error and its causes on one line, each cause once: many messages
+/// already quote their cause (`input file x: No such file ...`), which
+/// `{:#}` would print a second time.
+fn describe_error(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let piece = cause.to_string();
+        if !text.contains(&piece) {
+            text.push_str(": ");
+            text.push_str(&piece);
+        }
+    }
+    text
+}
+
 /// Writes a message to stderr. A stderr that cannot be written (closed,
 /// `/dev/full`) loses the message but never changes the exit code.
 fn say(text: &str) {
@@ -311,7 +329,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            say(&format!("error: {:#}", f.error()));
+            say(&format!("error: {}", describe_error(f.error())));
             ExitCode::from(f.exit_code() as u8)
         }
     }

@@ -4,6 +4,7 @@
 use assert_cmd::Command;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use predicates::prelude::PredicateBooleanExt;
 use std::io::Write;
 use std::path::Path;
 
@@ -254,7 +255,7 @@ fn a_line_over_16_mib_is_rejected_with_its_line_number() {
 }
 
 #[test]
-fn check_config_describes_the_defaults() {
+fn check_config_describes_the_defaults_on_stdout_and_its_warnings_go_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     convstats()
         .current_dir(dir.path())
@@ -262,7 +263,10 @@ fn check_config_describes_the_defaults() {
         .assert()
         .success()
         .stdout(predicates::str::contains("24/7"))
-        .stdout(predicates::str::contains("no bot author ids"));
+        .stdout(predicates::str::contains("no bot author ids").not())
+        .stderr(predicates::str::contains(
+            "warning: bots.author_ids: no bot author ids",
+        ));
 }
 
 #[test]
@@ -349,4 +353,249 @@ fn gen_output_is_accepted_whole_and_first_contact_replies_agree() {
             .map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp());
         assert_eq!(ours, theirs[&key], "{key}");
     }
+}
+
+/// Runs the binary with stderr going to `stderr`; returns the exit code.
+fn code_with_stderr(args: &[&str], dir: &Path, stderr: std::process::Stdio) -> Option<i32> {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_convstats"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CONVSTATS_OUT")
+        .env_remove("CONVSTATS_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    // A pipe's reading end closed before anything is written.
+    drop(child.stderr.take());
+    child.wait().unwrap().code()
+}
+
+#[test]
+fn an_unwritable_stderr_never_changes_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.ndjson", &format!("{CONV_A}\n{BAD}\n"));
+    let full = || {
+        std::process::Stdio::from(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+    };
+    for (args, code) in [
+        (vec!["compute", input.as_str(), "--out", "out"], 0),
+        (vec!["compute", "missing.ndjson", "--out", "out"], 2),
+        (vec!["check-config"], 0),
+        (vec!["gen", "--days", "0"], 2),
+    ] {
+        assert_eq!(
+            code_with_stderr(&args, dir.path(), full()),
+            Some(code),
+            "{args:?} 2>/dev/full"
+        );
+        assert_eq!(
+            code_with_stderr(&args, dir.path(), std::process::Stdio::piped()),
+            Some(code),
+            "{args:?} 2>closed pipe"
+        );
+    }
+}
+
+#[test]
+fn gen_refuses_windows_whose_timestamps_compute_would_reject_and_zero_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (vec!["--start", "1969-01-01"], "before 1970-01-01"),
+        (vec!["--start", "9999-12-01"], "--days can be at most 10"),
+        (vec!["--days", "1000000000"], "after 9999-12-31"),
+        (vec!["--days", "0"], "--days must be at least 1"),
+        (vec!["--workspaces", "0"], "--workspaces must be at least 1"),
+    ] {
+        convstats()
+            .current_dir(dir.path())
+            .args(["gen", "--conversations", "5"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicates::str::contains(says));
+    }
+}
+
+#[test]
+fn gen_at_the_edges_of_the_timestamp_range_writes_lines_compute_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    for (start, days) in [("1970-01-01", "3"), ("9999-12-01", "10")] {
+        let out = convstats()
+            .current_dir(dir.path())
+            .args([
+                "gen",
+                "--conversations",
+                "300",
+                "--start",
+                start,
+                "--days",
+                days,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let input = dir.path().join("edge.ndjson");
+        std::fs::write(&input, &out.stdout).unwrap();
+        convstats()
+            .current_dir(dir.path())
+            .arg("compute")
+            .arg(&input)
+            .args(["--out", "edge-out"])
+            .assert()
+            .success();
+        assert_eq!(
+            read(&dir.path().join("edge-out"), "rejected.ndjson"),
+            "",
+            "{start}"
+        );
+    }
+}
+
+#[test]
+fn an_endless_config_file_is_refused_with_the_size_limit_and_exit_2() {
+    convstats()
+        .args(["--config", "/dev/zero", "check-config"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("larger than 64 MiB"));
+}
+
+#[test]
+fn a_toml_syntax_error_names_its_line_and_column_and_never_quotes_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.toml",
+        "[elasticsearch]\nusername = \"elastic\"\npassword = \"Zq-hunter2-secret\" oops\n",
+    );
+    convstats()
+        .args(["--config", &cfg, "check-config"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("line 3, column"))
+        .stderr(predicates::str::contains("hunter2").not());
+}
+
+#[test]
+fn an_empty_es_url_variable_is_an_error_not_the_default_url() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, env) in [(None, ""), (None, " , "), (Some(""), "http://127.0.0.1:1")] {
+        let mut c = convstats();
+        c.current_dir(dir.path())
+            .args(["setup", "--give-up-after", "100ms"])
+            .env("CONVSTATS_ES_URL", env);
+        if let Some(f) = flag {
+            c.args(["--es-url", f]);
+        }
+        c.assert()
+            .code(2)
+            .stderr(predicates::str::contains("the Elasticsearch URL is empty"));
+    }
+}
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable_as_well_as_the_flag() {
+    convstats()
+        .args(["backfill"])
+        .env("CONVSTATS_CONCURRENCY", "lots")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--concurrency"))
+        .stderr(predicates::str::contains(
+            "the value came from the environment variable CONVSTATS_CONCURRENCY",
+        ));
+    // Given as a flag, the flag alone is named.
+    convstats()
+        .args(["backfill", "--concurrency", "lots"])
+        .env("CONVSTATS_CONCURRENCY", "lots")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("environment variable").not());
+}
+
+#[test]
+fn logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let out = convstats()
+        .args([
+            "-v",
+            "setup",
+            "--es-url",
+            "http://127.0.0.1:1",
+            "--give-up-after",
+            "300ms",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARN"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+#[test]
+fn an_os_error_is_printed_once_in_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = convstats()
+        .current_dir(dir.path())
+        .args(["compute", "missing.ndjson"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
+fn a_dead_letter_file_line_that_does_not_parse_is_named_as_such_not_as_a_cluster_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "dead.ndjson", "{\"not\": \"a letter\"\n");
+    let out = convstats()
+        .args(["dlq", "list", "--dead-letter-file", &file])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 1, is not a dead letter"), "{err}");
+    assert!(!err.contains("response from Elasticsearch"), "{err}");
+}
+
+#[test]
+fn an_id_with_a_nul_or_other_control_character_rejects_its_line_and_never_reaches_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_conv =
+        r#"{"type":"conversation","id":"a\u0000b","workspace_id":"w","created_at":1700000000}"#;
+    let bad_ws =
+        r#"{"type":"conversation","id":"c","workspace_id":"w\u001f","created_at":1700000000}"#;
+    let escaped_ok =
+        r#"{"type":"conversation","id":"\u0064","workspace_id":"w","created_at":1700000000}"#;
+    let input = write(
+        dir.path(),
+        "in.ndjson",
+        &format!("{bad_conv}\n{bad_ws}\n{escaped_ok}\n"),
+    );
+    convstats()
+        .current_dir(dir.path())
+        .args(["compute", &input, "--out", "out"])
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    let rejected = read(&out, "rejected.ndjson");
+    assert_eq!(rejected.lines().count(), 2, "{rejected}");
+    assert!(
+        rejected.contains("cannot hold control characters"),
+        "{rejected}"
+    );
+    let csv = std::fs::read(out.join("conversations.csv")).unwrap();
+    assert!(!csv.contains(&0u8));
+    assert!(
+        String::from_utf8_lossy(&csv).contains("\nd,w,"),
+        "an escaped plain id is kept"
+    );
 }

@@ -13,8 +13,12 @@ use support::EsDouble;
 use support::docs::{legacy_doc, new_doc};
 
 fn client(d: &EsDouble) -> EsClient {
+    // Control calls give up quickly too: some tests take the cluster down.
     EsClient::new(&EsConfig {
         urls: vec![d.url()],
+        give_up_after: Some(Duration::from_secs(1)),
+        backoff_base: Duration::from_millis(1),
+        backoff_cap: Duration::from_millis(20),
         ..Default::default()
     })
     .unwrap()

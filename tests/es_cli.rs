@@ -594,7 +594,13 @@ async fn cli_exit_codes_for_missing_inputs_bad_flags_and_an_unreachable_cluster(
     assert!(r.stderr.contains("nope.ndjson"), "{}", r.stderr);
     let r = run({
         let mut c = convstats(dir.path());
-        c.args(["setup", "--es-url", "http://127.0.0.1:1"]);
+        c.args([
+            "setup",
+            "--es-url",
+            "http://127.0.0.1:1",
+            "--give-up-after",
+            "300ms",
+        ]);
         c
     })
     .await;
@@ -675,6 +681,78 @@ async fn cli_exit_codes_for_missing_inputs_bad_flags_and_an_unreachable_cluster(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_start_up_calls_retry_transient_503s_with_backoff_instead_of_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (examples, config) = examples();
+    for args in [
+        vec!["setup".to_string()],
+        vec!["backfill".to_string(), examples.clone()],
+    ] {
+        let d = EsDouble::start().await;
+        // GET / and then the template PUT answer 503 a few times.
+        d.faults(|f| f.any_status.extend([503, 503, 502, 429]));
+        let r = run({
+            let mut c = convstats(dir.path());
+            c.args(&args)
+                .args(["--config", &config, "--give-up-after", "60s"])
+                .args(es_args(&d, dir.path(), args[0] == "backfill"));
+            c
+        })
+        .await;
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("retrying"), "{}", r.stderr);
+        let statuses: Vec<u16> = d.requests().iter().take(5).map(|q| q.status).collect();
+        assert_eq!(&statuses[..4], &[503, 503, 502, 429], "{statuses:?}");
+        assert_eq!(d.alias_targets("convstats-new").len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_give_up_after_covers_the_first_connection_to_a_server_that_never_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (examples, config) = examples();
+    // Accepts connections, reads nothing, answers nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(64) {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(120));
+    });
+    for args in [vec!["setup"], vec!["backfill", examples.as_str()]] {
+        let r = run({
+            let mut c = convstats(dir.path());
+            c.args(&args)
+                .args([
+                    "--config",
+                    &config,
+                    "--es-url",
+                    &url,
+                    "--give-up-after",
+                    "2s",
+                ])
+                // Far above the 2 s asked for, far below the 60 s request
+                // timeout that used to hold the first call.
+                .timeout(Duration::from_secs(40));
+            c
+        })
+        .await;
+        assert_eq!(
+            r.code, 1,
+            "{args:?} ended by the give-up rule: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("cannot reach Elasticsearch") && r.stderr.contains("timed out"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_a_secret_from_the_environment_never_appears_in_logs_errors_or_help() {
     let dir = tempfile::tempdir().unwrap();
     let (examples, config) = examples();
@@ -735,7 +813,7 @@ async fn cli_a_secret_from_the_environment_never_appears_in_logs_errors_or_help(
     // and an unreachable cluster with the secret in the URL
     let r = run({
         let mut c = convstats(dir.path());
-        c.args(["-vv", "setup", "--es-url"])
+        c.args(["-vv", "setup", "--give-up-after", "300ms", "--es-url"])
             .arg(format!("http://elastic:{PASSWORD}@127.0.0.1:1"));
         c
     })

@@ -39,6 +39,7 @@ async fn an_unreachable_cluster_gets_a_clear_message() {
     let url = format!("http://127.0.0.1:{port}");
     let c = EsClient::new(&EsConfig {
         urls: vec![url.clone()],
+        give_up_after: Some(Duration::from_millis(300)),
         ..Default::default()
     })
     .unwrap();

@@ -45,6 +45,15 @@ pub enum EsError {
         "gave up: no request to Elasticsearch succeeded for {waited} (last problem: {last}); check the cluster's health and retry later"
     )]
     GaveUp { waited: String, last: String },
+    /// A line of the dead-letter file is not a dead letter.
+    #[error(
+        "the dead-letter file {path}, line {line}, is not a dead letter convstats wrote ({reason}); fix or remove that line"
+    )]
+    DeadLetterFile {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
     /// The bulk writer is no longer running (it gave up or failed).
     #[error("the bulk writer has stopped; see the previous error")]
     WriterStopped,

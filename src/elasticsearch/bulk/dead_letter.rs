@@ -162,10 +162,12 @@ pub fn list(path: &Path) -> Result<Vec<DeadLetter>, EsError> {
         if line.trim().is_empty() {
             continue;
         }
-        let letter: DeadLetter = serde_json::from_str(&line).map_err(|e| EsError::Protocol {
-            what: format!("dead-letter file {} line {}", path.display(), n + 1),
-            reason: format!("{e}; fix or remove that line"),
-        })?;
+        let letter: DeadLetter =
+            serde_json::from_str(&line).map_err(|e| EsError::DeadLetterFile {
+                path: path.to_path_buf(),
+                line: n as u64 + 1,
+                reason: e.to_string(),
+            })?;
         out.push(letter);
     }
     Ok(out)
