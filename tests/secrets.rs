@@ -113,7 +113,7 @@ fn secret_strategy() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 40,
+        cases: 128,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

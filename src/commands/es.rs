@@ -14,12 +14,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
     /// Elasticsearch URL (repeatable; the env variable takes a comma-separated list) [default: http://127.0.0.1:9200]
-    #[arg(
-        long = "es-url",
-        env = "CONVSTATS_ES_URL",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
+    #[arg(long = "es-url", env = "CONVSTATS_ES_URL", hide_env_values = true)]
     pub es_url: Vec<String>,
     /// Basic-auth user name
     #[arg(long, env = "CONVSTATS_ES_USERNAME")]
@@ -71,6 +66,35 @@ pub struct WriterArgs {
     /// Where dead letters go [default: ./convstats-dead-letters.ndjson]
     #[arg(long, env = "CONVSTATS_DEAD_LETTER_FILE")]
     pub dead_letter_file: Option<PathBuf>,
+}
+
+/// The URLs of one `--es-url` value or of `CONVSTATS_ES_URL`: a comma
+/// separates two URLs only where the next one starts with `http://` or
+/// `https://`, so a comma inside a password never cuts a URL in two (and
+/// never turns a piece of the password into a "host" that would be printed).
+pub fn split_url_list(list: &str) -> Vec<String> {
+    let starts_url = |rest: &str| {
+        let rest = rest.trim_start().as_bytes();
+        let prefix =
+            |p: &str| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+        prefix("http://") || prefix("https://")
+    };
+    let mut urls = Vec::new();
+    let mut start = 0;
+    for (i, _) in list.match_indices(',') {
+        if starts_url(&list[i + 1..]) {
+            urls.push(&list[start..i]);
+            start = i + 1;
+        }
+    }
+    urls.push(&list[start..]);
+    // Stray commas and blanks around the URLs are no part of them (a user
+    // info ends with '@', never with a comma).
+    let junk = |c: char| c == ',' || c.is_whitespace();
+    urls.iter()
+        .map(|u| u.trim_matches(junk).to_string())
+        .filter(|u| !u.is_empty())
+        .collect()
 }
 
 /// `90`, `90s`, `10m`, `1h`, `500ms`.
@@ -132,11 +156,10 @@ impl ConnectionArgs {
         let urls: Vec<String> = self
             .es_url
             .iter()
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
+            .flat_map(|list| split_url_list(list))
             .collect();
         let env_empty = std::env::var_os("CONVSTATS_ES_URL")
-            .is_some_and(|v| v.to_string_lossy().split(',').all(|u| u.trim().is_empty()));
+            .is_some_and(|v| split_url_list(&v.to_string_lossy()).is_empty());
         if urls.is_empty() && (!self.es_url.is_empty() || env_empty) {
             return Err(Failure::Usage(anyhow!(
                 "the Elasticsearch URL is empty (--es-url or CONVSTATS_ES_URL); give a URL such as https://host:9200, or unset CONVSTATS_ES_URL to use the config file or the default"
@@ -301,6 +324,21 @@ pub async fn connect(config: &EsConfig) -> Result<EsClient, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comma_separates_urls_only_before_a_scheme_so_passwords_may_hold_commas() {
+        assert_eq!(
+            split_url_list("http://a:9200, https://b:9200,HTTP://c"),
+            vec!["http://a:9200", "https://b:9200", "HTTP://c"]
+        );
+        assert_eq!(
+            split_url_list("http://u:pa,ss@a:9200,http://b"),
+            vec!["http://u:pa,ss@a:9200", "http://b"]
+        );
+        assert_eq!(split_url_list(",http://a,"), vec!["http://a"]);
+        assert!(split_url_list(" , ").is_empty());
+        assert!(split_url_list("").is_empty());
+    }
 
     #[test]
     fn durations_take_plain_seconds_and_units() {

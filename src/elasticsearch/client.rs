@@ -129,6 +129,12 @@ impl EsClient {
                     redact::url(raw)
                 )));
             }
+            if url.path().contains('@') {
+                return Err(EsError::Config(format!(
+                    "{which}, {}, has an '@' after its host, so part of what looks like a user name or password was read as the host; percent-encode '/', '?', '#' and '@' in a user name or password (or use --es-username and --es-password-file)",
+                    redact::url(raw)
+                )));
+            }
             if url.query().is_some() || url.fragment().is_some() {
                 return Err(EsError::Config(format!(
                     "{which}, {}, has a query or fragment (after ? or #); give only scheme, host, port and path, and percent-encode '?' and '#' in a password",
@@ -155,7 +161,7 @@ impl EsClient {
         }
         let display = urls
             .iter()
-            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .map(|u| redact::url(u.as_str()).trim_end_matches('/').to_string())
             .collect::<Vec<_>>()
             .join(", ");
         let pool = MultiNodeConnectionPool::round_robin(urls, None);
@@ -471,7 +477,12 @@ impl EsClient {
     }
 }
 
+/// The reason of a failure below HTTP, with any URL in it redacted.
 fn describe_transport_error(e: &elasticsearch::Error) -> String {
+    redact::text(&transport_error_chain(e))
+}
+
+fn transport_error_chain(e: &elasticsearch::Error) -> String {
     use std::error::Error as _;
     let mut text = if e.is_timeout() {
         "timed out".to_string()
