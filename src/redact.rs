@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(super::text("no url here"), "no url here");
         assert_eq!(
             super::text("HTTPS://a/b@c x https://d/"),
-            "https://***@c x https://d/"
+            "HTTPS://***@c x https://d/"
         );
     }
 

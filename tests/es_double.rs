@@ -10,8 +10,13 @@ use serde_json::{Value, json};
 use support::EsDouble;
 
 fn client(d: &EsDouble) -> EsClient {
+    // Control calls retry until this give-up time (one test takes the
+    // double down and expects `check` to fail).
     EsClient::new(&EsConfig {
         urls: vec![d.url()],
+        give_up_after: Some(std::time::Duration::from_millis(300)),
+        backoff_base: std::time::Duration::from_millis(1),
+        backoff_cap: std::time::Duration::from_millis(20),
         ..Default::default()
     })
     .unwrap()
