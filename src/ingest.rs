@@ -82,8 +82,10 @@ impl Ingest {
         let shard = shard_of(key);
         match self.shards.get(shard).map(|m| m.lock()) {
             Some(Ok(mut merger)) => merger.apply(record, seq),
-            // A poisoned shard means a worker panicked: its data is suspect.
-            Some(Err(poisoned)) => poisoned.into_inner().apply(record, seq),
+            // A poisoned shard means a worker panicked while merging into
+            // it: the run fails (load reports the panicked worker), so
+            // nothing more goes into a shard whose state is suspect.
+            Some(Err(_)) => false,
             None => false,
         }
     }

@@ -22,7 +22,17 @@ pub enum LoadError {
         name: String,
         source: std::io::Error,
     },
+    /// A parse worker panicked: its records are lost, so the run fails
+    /// (exit 1) rather than compute from part of the input. A bug.
+    #[error(
+        "a parse worker stopped unexpectedly ({0}); nothing was written. This is a bug in convstats: please report it with the input that caused it"
+    )]
+    WorkerPanicked(String),
 }
+
+/// What one parse worker does with a block: the real one parses and merges
+/// it ([`Ingest::ingest`]); tests inject others.
+type Worker<'a> = dyn Fn(&Ingest, input::Block, &mut WorkerReport) -> Option<Vec<u8>> + Sync + 'a;
 
 /// Progress callbacks while reading.
 pub trait Progress: Sync {
@@ -57,6 +67,16 @@ pub struct Loaded {
 
 /// Reads `inputs` (empty means stdin) in order.
 pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadError> {
+    load_with(inputs, progress, &|ingest, block, report| {
+        ingest.ingest(block, report)
+    })
+}
+
+fn load_with(
+    inputs: &[String],
+    progress: &dyn Progress,
+    work: &Worker<'_>,
+) -> Result<Loaded, LoadError> {
     let names: Vec<String> = if inputs.is_empty() {
         vec!["-".to_string()]
     } else {
@@ -74,7 +94,7 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (tx, rx) = crossbeam_channel::bounded::<input::Block>(workers * 2);
     let (recycle_tx, recycle_rx) = crossbeam_channel::bounded::<Vec<u8>>(workers * 2 + 2);
-    let (reports, read_result) = std::thread::scope(|scope| {
+    let (reports, read_result, panicked) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let rx = rx.clone();
@@ -83,7 +103,7 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
                 scope.spawn(move || {
                     let mut report = WorkerReport::default();
                     for block in rx {
-                        if let Some(buffer) = ingest.ingest(block, &mut report) {
+                        if let Some(buffer) = work(ingest, block, &mut report) {
                             // Full pool: let this one go.
                             let _ = recycle.try_send(buffer);
                         }
@@ -115,13 +135,27 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
             }
         }
         drop(tx);
-        let reports: Vec<WorkerReport> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect();
-        (reports, read_result)
+        let mut panicked = None;
+        let mut reports = Vec::with_capacity(handles.len());
+        for h in handles {
+            match h.join() {
+                Ok(r) => reports.push(r),
+                Err(payload) => {
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic".to_string());
+                    panicked = Some(what);
+                }
+            }
+        }
+        (reports, read_result, panicked)
     });
     progress.finish();
+    if let Some(what) = panicked {
+        return Err(LoadError::WorkerPanicked(what));
+    }
     read_result?;
     let report = ingest::combine(reports);
     tracing::debug!("inputs parsed and merged");
@@ -133,4 +167,29 @@ pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadEr
         report,
         deleted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_parse_worker_fails_the_load_instead_of_losing_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.ndjson");
+        std::fs::write(
+            &path,
+            "{\"type\":\"conversation\",\"id\":\"1\",\"created_at\":1}\n",
+        )
+        .unwrap();
+        let inputs = vec![path.to_string_lossy().into_owned()];
+        let err = load_with(&inputs, &Quiet, &|_, _, _| panic!("injected")).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::WorkerPanicked(w) if w == "injected"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        // The real worker loads the same file.
+        assert_eq!(load(&inputs, &Quiet).unwrap().conversations.len(), 1);
+    }
 }

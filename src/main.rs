@@ -300,11 +300,7 @@ fn parse_cli() -> Result<Cli, ExitCode> {
             );
         }
     }
-    let _ = write!(
-        std::io::stderr().lock(),
-        "{}{note}\n",
-        err.render().to_string().trim_end()
-    );
+    say(&format!("{}{note}", err.render().to_string().trim_end()));
     Err(ExitCode::from(2))
 }
 

@@ -20,7 +20,7 @@ use crate::elasticsearch::backfill::{
 use crate::elasticsearch::bulk::MetricsSnapshot;
 use crate::elasticsearch::revision::next_revision;
 use crate::elasticsearch::{EsClient, EsError};
-use crate::load::{LoadError, load};
+use crate::load::load;
 use crate::metrics;
 use anyhow::anyhow;
 use bytes::Bytes;
@@ -202,10 +202,7 @@ pub fn run(
     // credentials should not cost a long load first.
     let client = rt.block_on(connect(&config))?;
     let progress = progress_for(&args.inputs);
-    let loaded = load(&args.inputs, progress.as_ref()).map_err(|e| match e {
-        LoadError::Open(_) => Failure::Usage(e.into()),
-        LoadError::Read { .. } => Failure::Runtime(e.into()),
-    })?;
+    let loaded = load(&args.inputs, progress.as_ref()).map_err(super::load_failure)?;
     let conversations = loaded.conversations.len() as u64;
     let rejected = loaded.report.counts.rejected;
     if conversations == 0 {

@@ -2,7 +2,7 @@
 
 use super::Failure;
 use crate::config::Settings;
-use crate::load::{LoadError, Progress, Quiet, load};
+use crate::load::{Progress, Quiet, load};
 use crate::output;
 use crate::publish::{Publish, PublishError};
 use crate::report::RunSummary;
@@ -106,10 +106,7 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
     let started = Instant::now();
     let publish = Publish::begin(&args.out, &output::FILES).map_err(publish_failure)?;
     let progress = progress_for(&args.inputs);
-    let loaded = load(&args.inputs, progress.as_ref()).map_err(|e| match e {
-        LoadError::Open(_) => Failure::Usage(e.into()),
-        LoadError::Read { .. } => Failure::Runtime(e.into()),
-    })?;
+    let loaded = load(&args.inputs, progress.as_ref()).map_err(super::load_failure)?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "inputs loaded");
     let report = &loaded.report;
     let run = RunSummary {

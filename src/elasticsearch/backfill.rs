@@ -192,9 +192,7 @@ where
         hook(&summary.metrics);
     }
     if sent == 0 {
-        let e = EsError::Config(
-            "no documents were read; refusing to point the aliases at empty indices (check the input files)".into(),
-        );
+        let e = EsError::NoDocuments;
         return Err(fail(client, &options, "bulk loading", e, fresh).await);
     }
     let dead = |index: &str| -> u64 {
@@ -205,10 +203,10 @@ where
     };
     let total_dead = dead(&new_index) + dead(&legacy_index);
     if options.fail_on_dead_letters && total_dead > 0 {
-        let e = EsError::Config(format!(
-            "{total_dead} documents were dead-lettered to {} (--fail-on-dead-letters)",
-            options.bulk.dead_letter_path.display()
-        ));
+        let e = EsError::DeadLettersPresent {
+            count: total_dead,
+            path: options.bulk.dead_letter_path.clone(),
+        };
         return Err(fail(client, &options, "checking dead letters", e, fresh).await);
     }
 
@@ -312,9 +310,13 @@ async fn finalize(
     })?;
     let expected = sent.saturating_sub(dead);
     if count != expected {
-        return Err(EsError::Config(format!(
-            "{index} holds {count} documents but {expected} were expected ({sent} sent − {dead} dead letters)"
-        )));
+        return Err(EsError::CountMismatch {
+            index: index.to_string(),
+            count,
+            expected,
+            sent,
+            dead,
+        });
     }
     Ok(count)
 }

@@ -45,6 +45,34 @@ pub enum EsError {
         "gave up: no request to Elasticsearch succeeded for {waited} (last problem: {last}); check the cluster's health and retry later"
     )]
     GaveUp { waited: String, last: String },
+    /// The inputs held no document: the aliases are not pointed at empty
+    /// indices.
+    #[error(
+        "no documents were read; refusing to point the aliases at empty indices (check the input files)"
+    )]
+    NoDocuments,
+    /// `--fail-on-dead-letters` and some documents were dead-lettered.
+    #[error("{count} documents were dead-lettered to {} (--fail-on-dead-letters)", .path.display())]
+    DeadLettersPresent { count: u64, path: PathBuf },
+    /// An index holds another number of documents than were written.
+    #[error(
+        "{index} holds {count} documents but {expected} were expected ({sent} sent − {dead} dead letters)"
+    )]
+    CountMismatch {
+        index: String,
+        count: u64,
+        expected: u64,
+        sent: u64,
+        dead: u64,
+    },
+    /// The cluster's state stands in the way (an index named like an
+    /// alias, no free index name).
+    #[error("{0}")]
+    Conflict(String),
+    /// A broken invariant inside convstats (a poisoned lock, a bundled
+    /// template that does not render): a bug, never the user's fault.
+    #[error("internal error: {0}; this is a bug in convstats, please report it")]
+    Internal(String),
     /// A line of the dead-letter file is not a dead letter.
     #[error(
         "the dead-letter file {path}, line {line}, is not a dead letter convstats wrote ({reason}); fix or remove that line"
@@ -87,8 +115,9 @@ fn half_built_note(indices: &[String]) -> String {
 }
 
 impl EsError {
-    /// The exit code for the CLI (cli.md): 2 for a configuration problem
-    /// found before talking to the cluster, 1 for every runtime failure.
+    /// The exit code for the CLI (cli.md): 2 for bad configuration (found
+    /// before talking to the cluster, or a prefix that cannot work), 1 for
+    /// every runtime failure.
     pub fn exit_code(&self) -> i32 {
         match self {
             EsError::Config(_) => 2,

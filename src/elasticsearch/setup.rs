@@ -121,7 +121,7 @@ pub async fn fresh_index_name(client: &EsClient, alias: &str) -> Result<String, 
         }
         at += chrono::Duration::seconds(1);
     }
-    Err(EsError::Config(format!(
+    Err(EsError::Conflict(format!(
         "no free index name {alias}-<timestamp> in the next 120 seconds; delete stale indices"
     )))
 }

@@ -41,11 +41,12 @@ const PLACEHOLDER: &str = "{{alias}}";
 pub fn render(family: Family, alias: &str) -> Result<Value, EsError> {
     // The alias is JSON-escaped before substitution so that any name renders
     // to valid JSON.
-    let escaped = serde_json::to_string(alias).map_err(|e| EsError::Config(e.to_string()))?;
+    let escaped = serde_json::to_string(alias)
+        .map_err(|e| EsError::Internal(format!("escaping alias {alias:?}: {e}")))?;
     let escaped = &escaped[1..escaped.len() - 1];
     let text = family.template_source().replace(PLACEHOLDER, escaped);
     serde_json::from_str(&text).map_err(|e| {
-        EsError::Config(format!(
+        EsError::Internal(format!(
             "mappings/convstats-{}.json is not valid JSON after substitution: {e}",
             family.name()
         ))

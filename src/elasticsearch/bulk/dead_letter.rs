@@ -121,7 +121,7 @@ impl DeadLetterFile {
         let mut guard = self
             .out
             .lock()
-            .map_err(|_| EsError::Config("dead-letter file lock poisoned".into()))?;
+            .map_err(|_| EsError::Internal("the dead-letter file's lock is poisoned".into()))?;
         if guard.is_none() {
             if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
