@@ -245,12 +245,8 @@ impl Merger {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.states.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
     }
 
     /// Every conversation state with its key, in no particular order.

@@ -6,8 +6,9 @@
 //! fixed order, so the same input gives the same bytes. The CSV row is the
 //! legacy document with `reply_times` lists joined by `;`.
 
+use crate::config::Settings;
 use crate::conversation::Conversation;
-use crate::metrics::{Duration, Metrics};
+use crate::metrics::{self, Duration, Metrics};
 use crate::record::timestamp::format_rfc3339;
 
 /// Legacy document fields, in output order; also the CSV columns of cli.md.
@@ -369,6 +370,17 @@ pub fn write_csv_row<W: std::io::Write>(
 /// The `_id` of a conversation's documents: `<workspace_id>:<conversation_id>`.
 pub fn document_id(c: &Conversation) -> String {
     format!("{}:{}", c.key.workspace_id, c.key.id)
+}
+
+/// The one render path's first step, for every sink (`compute`'s files,
+/// `backfill`, later `serve`): a merged conversation's metrics under its
+/// workspace's office hours and the configured bot ids.
+pub fn metrics_for(c: &Conversation, settings: &Settings) -> Metrics {
+    metrics::compute(
+        c,
+        &settings.bots,
+        settings.office_hours.schedule_for(&c.key.workspace_id),
+    )
 }
 
 /// Both documents of one conversation as JSON (no trailing newline):

@@ -8,7 +8,6 @@ use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::document::{self, csv_writer};
 use crate::ingest::Rejection;
-use crate::metrics;
 use crate::report::{self, RunSummary, Stats};
 use rayon::prelude::*;
 use std::fs::File;
@@ -66,8 +65,7 @@ fn render(
     };
     let mut csv = csv_writer(buffer(pool, convs.len() * 500));
     for c in convs {
-        let schedule = settings.office_hours.schedule_for(&c.key.workspace_id);
-        let m = metrics::compute(c, &settings.bots, schedule);
+        let m = document::metrics_for(c, settings);
         document::write_new_line(&mut r.new, c, &m);
         document::write_legacy_line(&mut r.legacy, c, &m);
         document::write_csv_row(&mut csv, c, &m).map_err(io::Error::other)?;

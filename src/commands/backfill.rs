@@ -13,7 +13,7 @@ use super::compute::progress_for;
 use super::es::{ConnectionArgs, WriterArgs, connect, failure, runtime};
 use crate::config::Settings;
 use crate::conversation::Conversation;
-use crate::document::{document_id, render_pair};
+use crate::document::{document_id, metrics_for, render_pair};
 use crate::elasticsearch::backfill::{
     BackfillItem, BackfillOptions, BackfillReport, ProgressHook, backfill,
 };
@@ -21,7 +21,6 @@ use crate::elasticsearch::bulk::MetricsSnapshot;
 use crate::elasticsearch::revision::next_revision;
 use crate::elasticsearch::{EsClient, EsError};
 use crate::load::load;
-use crate::metrics;
 use anyhow::anyhow;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -122,11 +121,7 @@ pub fn items(
             let items: Vec<BackfillItem> = chunk
                 .par_iter()
                 .map(|c| {
-                    let m = metrics::compute(
-                        c,
-                        &settings.bots,
-                        settings.office_hours.schedule_for(&c.key.workspace_id),
-                    );
+                    let m = metrics_for(c, &settings);
                     let (new, legacy) = render_pair(c, &m);
                     BackfillItem {
                         id: document_id(c),

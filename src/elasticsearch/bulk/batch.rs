@@ -50,17 +50,6 @@ impl BulkOp {
         }
     }
 
-    /// Index a document held as a `RawValue`.
-    pub fn index_raw(
-        index: impl Into<String>,
-        id: impl Into<String>,
-        version: u64,
-        source: Box<serde_json::value::RawValue>,
-    ) -> Self {
-        let text: Box<str> = source.into();
-        Self::index(index, id, version, Bytes::from(text.into_boxed_bytes()))
-    }
-
     /// Delete `id`, versioned like an index (a delete older than the stored
     /// document loses with 409).
     pub fn delete(index: impl Into<String>, id: impl Into<String>, version: u64) -> Self {

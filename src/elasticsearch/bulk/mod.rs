@@ -23,4 +23,4 @@ pub mod writer;
 pub use batch::{Action, BulkOp};
 pub use metrics::{BulkMetrics, MetricsSnapshot};
 pub use response::OpOutcome;
-pub use writer::{BulkWriter, WriteSummary, write_all};
+pub use writer::{BulkWriter, WriteSummary};

@@ -16,7 +16,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -161,11 +160,6 @@ impl BulkWriter {
         self.shared.metrics.clone()
     }
 
-    /// The current AIMD limit on requests in flight.
-    pub fn concurrency_limit(&self) -> usize {
-        self.shared.aimd.limit()
-    }
-
     /// Closes the queue, waits until every queued operation is finished, and
     /// returns the counters; fails when the writer gave up. Other senders
     /// from [`BulkWriter::sender`] must be dropped for this to return.
@@ -183,25 +177,6 @@ impl BulkWriter {
             }),
         }
     }
-}
-
-/// Writes every operation of `ops` and waits for all of them.
-pub async fn write_all<S>(
-    client: EsClient,
-    cfg: BulkConfig,
-    ops: S,
-) -> Result<WriteSummary, EsError>
-where
-    S: Stream<Item = BulkOp>,
-{
-    let writer = BulkWriter::spawn(client, cfg)?;
-    let mut ops = std::pin::pin!(ops);
-    while let Some(op) = ops.next().await {
-        if writer.send(op).await.is_err() {
-            break;
-        }
-    }
-    writer.finish().await
 }
 
 async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<BulkOp>) -> Result<(), EsError> {
