@@ -76,8 +76,7 @@ pub fn encode_op(op: &BulkOp, out: &mut BytesMut) {
     out.put_slice(b",\"_id\":");
     put_json_str(out, &op.id);
     out.put_slice(b",\"version\":");
-    let mut buf = itoa_buf(op.version);
-    out.put_slice(buf.as_bytes_mut());
+    out.put_slice(itoa::Buffer::new().format(op.version).as_bytes());
     out.put_slice(b",\"version_type\":\"external\"}}\n");
     if op.action == Action::Index {
         match &op.source {
@@ -130,31 +129,6 @@ fn put_json_str(out: &mut BytesMut, s: &str) {
         let escaped = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string());
         out.put_slice(escaped.as_bytes());
     }
-}
-
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_buf(mut v: u64) -> Digits {
-    let mut buf = [0u8; 20];
-    let mut i = 20;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    Digits { buf, start: i }
 }
 
 #[cfg(test)]
