@@ -214,10 +214,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Dlq {
             action: DlqAction::List { dead_letter_file },
         } => {
-            let path = dead_letter_file
-                .clone()
-                .or_else(|| settings.elasticsearch.dead_letter_file.clone())
-                .unwrap_or_else(|| PathBuf::from("convstats-dead-letters.ndjson"));
+            let path = commands::es::dead_letter_path(dead_letter_file.as_deref(), &settings);
             print_out(&commands::dlq::list(&path)?)
         }
         Command::Dlq {

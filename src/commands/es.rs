@@ -5,7 +5,9 @@
 
 use super::Failure;
 use crate::config::{EsFileSettings, Settings};
-use crate::elasticsearch::{Aliases, Auth, BulkConfig, EsClient, EsConfig, EsError, Secret};
+use crate::elasticsearch::{
+    Aliases, Auth, BulkConfig, DEFAULT_DEAD_LETTER_FILE, EsClient, EsConfig, EsError, Secret,
+};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -282,17 +284,21 @@ impl WriterArgs {
             concurrency,
             max_bytes,
             gzip: self.gzip || file.gzip.unwrap_or(false),
-            dead_letter_path: self
-                .dead_letter_file
-                .clone()
-                .or_else(|| file.dead_letter_file.clone())
-                .unwrap_or_else(|| PathBuf::from("convstats-dead-letters.ndjson")),
+            dead_letter_path: dead_letter_path(self.dead_letter_file.as_deref(), settings),
             give_up_after: es.give_up_after,
             backoff_base: es.backoff_base,
             backoff_cap: es.backoff_cap,
             ..defaults
         })
     }
+}
+
+/// The dead-letter file: the flag (or its variable), else the config file's
+/// `dead_letter_file`, else [`DEFAULT_DEAD_LETTER_FILE`].
+pub fn dead_letter_path(flag: Option<&Path>, settings: &Settings) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| settings.elasticsearch.dead_letter_file.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DEAD_LETTER_FILE))
 }
 
 /// A Tokio runtime for one command.
@@ -391,7 +397,7 @@ mod tests {
                 .resolve(&settings(""), &c)
                 .unwrap()
                 .dead_letter_path,
-            PathBuf::from("convstats-dead-letters.ndjson")
+            PathBuf::from(DEFAULT_DEAD_LETTER_FILE)
         );
     }
 

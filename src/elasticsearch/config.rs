@@ -62,6 +62,9 @@ impl serde::Serialize for Secret {
     }
 }
 
+/// Where dead letters go when nothing else is configured.
+pub const DEFAULT_DEAD_LETTER_FILE: &str = "convstats-dead-letters.ndjson";
+
 /// How to authenticate.
 #[derive(Clone, Debug, Default)]
 pub enum Auth {
@@ -208,7 +211,7 @@ impl Default for BulkConfig {
             backoff_base: Duration::from_millis(100),
             backoff_cap: Duration::from_secs(30),
             jitter_seed: None,
-            dead_letter_path: PathBuf::from("convstats-dead-letters.ndjson"),
+            dead_letter_path: PathBuf::from(DEFAULT_DEAD_LETTER_FILE),
             on_outcome: None,
         }
     }

@@ -27,6 +27,6 @@ pub mod templates;
 pub use bulk::dead_letter;
 pub use bulk::{Action, BulkOp, BulkWriter, OpOutcome, WriteSummary};
 pub use client::{ClusterInfo, EsClient};
-pub use config::{Aliases, Auth, BulkConfig, EsConfig, Secret};
+pub use config::{Aliases, Auth, BulkConfig, DEFAULT_DEAD_LETTER_FILE, EsConfig, Secret};
 pub use error::EsError;
 pub use templates::Family;
