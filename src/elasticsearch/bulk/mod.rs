@@ -13,14 +13,14 @@
 
 pub mod batch;
 pub mod concurrency;
+pub mod counters;
 pub mod dead_letter;
-pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod retry;
 pub mod writer;
 
 pub use batch::{Action, BulkOp};
-pub use metrics::{BulkMetrics, MetricsSnapshot};
+pub use counters::{BulkMetrics, MetricsSnapshot};
 pub use response::OpOutcome;
 pub use writer::{BulkWriter, WriteSummary};

@@ -21,8 +21,8 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::batch::{self, BulkOp};
 use super::concurrency::Aimd;
+use super::counters::{BulkMetrics, MetricsSnapshot};
 use super::dead_letter::{DeadLetter, DeadLetterFile};
-use super::metrics::{BulkMetrics, MetricsSnapshot};
 use super::request::{self, Exchange};
 use super::response::{ItemClass, OpOutcome, classify};
 use super::retry::Backoff;
