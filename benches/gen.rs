@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::io;
 
-use convstats::r#gen::{GenParams, write_all};
+use convstats::synth::{GenParams, write_all};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const CONVERSATIONS: u64 = 10_000;

@@ -170,8 +170,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             start,
             days,
             print_config,
-        } => commands::r#gen::run(
-            &convstats::r#gen::GenParams {
+        } => commands::synth::run(
+            &convstats::synth::GenParams {
                 conversations: *conversations,
                 seed: *seed,
                 workspaces: *workspaces,

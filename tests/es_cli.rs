@@ -54,8 +54,8 @@ async fn run(mut cmd: Command) -> Run {
 fn gen_file(dir: &Path, conversations: u64, seed: u64) -> String {
     let path = dir.join(format!("gen-{conversations}-{seed}.ndjson"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    convstats::r#gen::write_all(
-        &convstats::r#gen::GenParams {
+    convstats::synth::write_all(
+        &convstats::synth::GenParams {
             conversations,
             seed,
             ..Default::default()

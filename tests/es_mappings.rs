@@ -199,16 +199,16 @@ fn real_documents_cover_every_mapped_field_and_every_produced_field_is_mapped() 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let gen_path = dir.path().join("gen.ndjson");
-    let params = convstats::r#gen::GenParams {
+    let params = convstats::synth::GenParams {
         conversations: 3000,
         seed: 5,
         ..Default::default()
     };
     let mut out = std::fs::File::create(&gen_path).unwrap();
-    convstats::r#gen::write_all(&params, &mut out).unwrap();
+    convstats::synth::write_all(&params, &mut out).unwrap();
     drop(out);
     let gen_config =
-        convstats::config::parse(&convstats::r#gen::sample_config(params.workspaces)).unwrap();
+        convstats::config::parse(&convstats::synth::sample_config(params.workspaces)).unwrap();
     let examples_config =
         convstats::config::load(Some(&root.join("examples/convstats.toml"))).unwrap();
     let sources = [

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Write};
 
 use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
-use convstats::r#gen::{
+use convstats::synth::{
     self, AI_AGENT_ADMIN_ID, FIN_BOT_ID, GenParams, HORIZON, OPERATOR_ADMIN_ID, write_all,
     write_conversation,
 };
@@ -154,7 +154,7 @@ fn every_line_is_a_valid_conversation_record() {
         assert_eq!(list["type"], "conversation_part.list");
         let ps = parts(&c);
         assert_eq!(int(&list["total_count"], "total_count"), ps.len() as i64);
-        assert!(ps.len() <= r#gen::MAX_PARTS);
+        assert!(ps.len() <= synth::MAX_PARTS);
 
         let mut prev_id: Option<u64> = None;
         let mut prev_t = created;
@@ -262,7 +262,7 @@ fn data_is_realistic_enough_for_every_metric() {
     let convs = lines(&bytes);
     let zones: BTreeMap<String, chrono_tz::Tz> = (0..p.workspaces)
         .map(|k| {
-            let w = r#gen::workspace_info(k);
+            let w = synth::workspace_info(k);
             (w.name, w.zone)
         })
         .collect();
@@ -440,7 +440,7 @@ fn reply_delays_reach_out_of_hours_and_weekends() {
     let convs = lines(&generate(&p));
     let (mut in_hours, mut out_of_hours, mut over_weekend) = (0, 0, 0);
     for c in &convs {
-        let w = r#gen::workspace_info(
+        let w = synth::workspace_info(
             c["workspace_id"].as_str().unwrap()[3..]
                 .parse::<u32>()
                 .unwrap()
@@ -576,11 +576,11 @@ fn write_errors_are_returned_not_panicked() {
 
 #[test]
 fn sample_config_describes_the_workspaces() {
-    let text = r#gen::sample_config(3);
+    let text = synth::sample_config(3);
     let v: toml::Value = toml::from_str(&text).expect("valid TOML");
     assert_eq!(v["bots"]["author_ids"][0].as_str(), Some(OPERATOR_ADMIN_ID));
     for k in 0..3 {
-        let w = r#gen::workspace_info(k);
+        let w = synth::workspace_info(k);
         assert_eq!(
             v["workspaces"][&w.name]["office_hours"].as_str(),
             Some(w.name.as_str())
@@ -590,9 +590,9 @@ fn sample_config_describes_the_workspaces() {
             Some(w.zone.name())
         );
     }
-    assert_eq!(r#gen::workspace_info(0).zone, chrono_tz::Europe::Dublin);
-    assert_eq!(r#gen::workspace_info(1).zone, chrono_tz::America::New_York);
-    assert_eq!(r#gen::workspace_info(2).zone, chrono_tz::Australia::Sydney);
+    assert_eq!(synth::workspace_info(0).zone, chrono_tz::Europe::Dublin);
+    assert_eq!(synth::workspace_info(1).zone, chrono_tz::America::New_York);
+    assert_eq!(synth::workspace_info(2).zone, chrono_tz::Australia::Sydney);
 }
 
 #[test]

@@ -233,12 +233,12 @@ fn read_sample_lines() -> Vec<String> {
     .flat_map(|text| text.lines().map(str::to_string))
     .collect();
     let mut generated = Vec::new();
-    let params = convstats::r#gen::GenParams {
+    let params = convstats::synth::GenParams {
         conversations: 40,
         seed: 7,
         ..Default::default()
     };
-    convstats::r#gen::write_all(&params, &mut generated).unwrap();
+    convstats::synth::write_all(&params, &mut generated).unwrap();
     lines.extend(
         String::from_utf8(generated)
             .unwrap()

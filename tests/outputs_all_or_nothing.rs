@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use convstats::r#gen::{GenParams, write_all};
 use convstats::output::FILES;
+use convstats::synth::{GenParams, write_all};
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_convstats"))

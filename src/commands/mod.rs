@@ -5,8 +5,8 @@ pub mod check_config;
 pub mod compute;
 pub mod dlq;
 pub mod es;
-pub mod r#gen;
 pub mod setup;
+pub mod synth;
 
 /// How a command failed, which decides the exit code (cli.md).
 #[derive(Debug)]

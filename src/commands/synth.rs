@@ -1,7 +1,8 @@
-//! `convstats gen`: synthetic Intercom conversations (NDJSON) on stdout.
+//! `convstats gen`: synthetic Intercom conversations (NDJSON) on stdout
+//! (the generator is `crate::synth`).
 
 use super::Failure;
-use crate::r#gen::{GenParams, sample_config, write_all};
+use crate::synth::{GenParams, sample_config, write_all};
 use anyhow::anyhow;
 use std::io::{self, Write};
 
