@@ -13,6 +13,8 @@
 # from the previous run (it replaces the files, as a user re-running
 # would). Also shown, for reference: typed record parsing alone
 # (`examples/parse_typed.rs`, one thread).
+# BENCH_COMPARE=/path/to/another/convstats adds that binary's `compute`
+# (e.g. a build of an earlier commit) into the same alternating runs.
 # BENCH_KEEP_CACHE=1 keeps the page cache (memory then stays full of earlier
 # outputs, and the kernel reclaims it while `compute` writes).
 # Needs: cargo, python3 (for timing and peak RSS of the child process).
@@ -73,6 +75,9 @@ programs = {
                                       "--out", "target/bench/out"],
     "typed records only (1 thread)": ["target/release/examples/parse_typed", data],
 }
+if os.environ.get("BENCH_COMPARE"):
+    programs["BENCH_COMPARE compute (all cores)"] = [os.environ["BENCH_COMPARE"], "-q", "compute",
+                                                   data, "--out", "target/bench/out-compare"]
 results = {name: [] for name in programs}
 print(f"input: {data}: {lines:,} lines, {size/1e6:,.1f} MB, {os.cpu_count()} cores, "
       f"median of {runs} runs, page cache dropped before each: "
@@ -87,4 +92,7 @@ for name in programs:
 base = median_run(results["serde_json -> IgnoredAny (1 thread)"])[0]
 comp = median_run(results["convstats compute (all cores)"])[0]
 print(f"ratio compute/baseline speed: {base/comp:.2f}")
+if "BENCH_COMPARE compute (all cores)" in results:
+    other = median_run(results["BENCH_COMPARE compute (all cores)"])[0]
+    print(f"ratio BENCH_COMPARE/baseline speed: {base/other:.2f}; this compute / BENCH_COMPARE time: {comp/other:.2f}")
 PY

@@ -3,10 +3,10 @@
 //! Every problem is collected and reported with the key that holds it, so a
 //! user fixes them all in one go; nothing is checked later at run time.
 
-use crate::elasticsearch::Secret;
 use crate::metrics::BotIds;
 use crate::office_hours::{self, Schedule};
 use crate::record::Id;
+use crate::secret::Secret;
 use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 

@@ -18,4 +18,5 @@ pub mod publish;
 pub mod record;
 pub mod redact;
 pub mod report;
+pub mod secret;
 pub mod synth;

@@ -1,66 +1,17 @@
-//! Connection and writer settings for Elasticsearch, and [`Secret`], the
-//! redacting wrapper every credential lives in.
+//! Connection and writer settings for Elasticsearch (credentials are
+//! [`Secret`]s).
 //!
 //! The core's config module fills these from TOML, environment variables and
 //! flags; the defaults here are the spec's (5 MiB / 1 s batches, 4 requests in
 //! flight, give up after 10 minutes without success).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::EsError;
-
-/// A credential. `Debug`, `Display` and `Serialize` print `***`; only
-/// [`Secret::expose`] gives the value, and only the client calls it.
-#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// Reads a secret from an environment variable; `None` when unset or empty.
-    pub fn from_env(var: &str) -> Option<Self> {
-        std::env::var(var)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .map(Secret)
-    }
-
-    /// Reads a secret from a file (trailing newline removed).
-    pub fn from_file(path: &Path) -> Result<Self, EsError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EsError::io("cannot read secret file", path, e))?;
-        Ok(Secret(text.trim_end_matches(['\r', '\n']).to_string()))
-    }
-
-    /// The secret's value. Never log or format it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl serde::Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("***")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Where dead letters go when nothing else is configured.
 pub const DEFAULT_DEAD_LETTER_FILE: &str = "convstats-dead-letters.ndjson";

@@ -1,6 +1,6 @@
 //! [`EsError`]: every failure of the Elasticsearch edge, each saying what
 //! failed and what to do. Messages never contain secrets: URLs are stored
-//! without user info and credentials only live in [`crate::elasticsearch::Secret`].
+//! without user info and credentials only live in [`crate::secret::Secret`].
 
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@
 //! The core hands this module documents already serialized as JSON; nothing
 //! here computes metrics. Layout, one concept per file:
 //!
-//! - [`config`]: connection and writer settings, secrets ([`config::Secret`]).
+//! - [`config`]: connection and writer settings, secrets ([`crate::secret::Secret`]).
 //! - [`error`]: [`EsError`], every failure this module reports.
 //! - [`client`]: [`EsClient`], raw requests over the official client and the
 //!   start-up cluster check.
