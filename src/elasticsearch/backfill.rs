@@ -304,10 +304,16 @@ async fn finalize(
             &format!("counting {index}"),
         )
         .await?;
-    let count = body["count"].as_u64().ok_or_else(|| EsError::Protocol {
-        what: format!("counting {index}"),
-        reason: "no count in the response".into(),
-    })?;
+    #[derive(serde::Deserialize)]
+    struct Count {
+        count: u64,
+    }
+    let count = serde_json::from_value::<Count>(body)
+        .map_err(|e| EsError::Protocol {
+            what: format!("counting {index}"),
+            reason: format!("no count in the response ({e})"),
+        })?
+        .count;
     let expected = sent.saturating_sub(dead);
     if count != expected {
         return Err(EsError::CountMismatch {

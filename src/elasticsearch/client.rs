@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::bulk::retry::Backoff;
 use super::config::{Auth, EsConfig, Secret};
 use super::error::EsError;
+use super::policy::{self, ControlDecision};
 use crate::redact;
 
 /// A connected (not yet checked) client. Cheap to clone.
@@ -51,18 +52,42 @@ impl RawResponse {
         (200..300).contains(&self.status)
     }
 
+    /// The `error` object of an Elasticsearch (or OpenSearch) error body:
+    /// `{"error": {"type": ..., "reason": ...}, "status": N}`.
+    pub fn error_body(&self) -> Option<ErrorBody> {
+        #[derive(serde::Deserialize)]
+        struct Wrapper {
+            error: ErrorField,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum ErrorField {
+            Object {
+                #[serde(rename = "type", default)]
+                kind: Option<String>,
+                reason: String,
+            },
+            Text(String),
+        }
+        match serde_json::from_slice::<Wrapper>(&self.body).ok()?.error {
+            ErrorField::Object { kind, reason } => Some(ErrorBody {
+                kind: Some(kind.unwrap_or_else(|| "error".to_string())),
+                reason,
+            }),
+            ErrorField::Text(reason) => Some(ErrorBody { kind: None, reason }),
+        }
+    }
+
     /// `error.type: error.reason` of an Elasticsearch error body, else the
     /// start of the body.
     pub fn error_reason(&self) -> String {
-        if let Ok(v) = serde_json::from_slice::<Value>(&self.body) {
-            let e = &v["error"];
-            if let Some(reason) = e["reason"].as_str() {
-                let ty = e["type"].as_str().unwrap_or("error");
-                return format!("{ty}: {reason}");
-            }
-            if let Some(s) = e.as_str() {
-                return s.to_string();
-            }
+        match self.error_body() {
+            Some(ErrorBody {
+                kind: Some(kind),
+                reason,
+            }) => return format!("{kind}: {reason}"),
+            Some(ErrorBody { kind: None, reason }) => return reason,
+            None => {}
         }
         let text = String::from_utf8_lossy(&self.body);
         let text: String = text.chars().take(300).collect();
@@ -72,6 +97,31 @@ impl RawResponse {
             text
         }
     }
+}
+
+/// The `error` of an error response: the engine's error type (`None` when
+/// `error` is a plain string, as some routing errors are) and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub kind: Option<String>,
+    pub reason: String,
+}
+
+/// The banner `GET /` answers (the fields convstats reads).
+#[derive(serde::Deserialize)]
+struct Banner {
+    #[serde(default)]
+    cluster_name: String,
+    version: BannerVersion,
+}
+
+#[derive(serde::Deserialize)]
+struct BannerVersion {
+    #[serde(default)]
+    number: String,
+    /// `opensearch` on OpenSearch; absent on Elasticsearch.
+    #[serde(default)]
+    distribution: Option<String>,
 }
 
 /// What `GET /` told.
@@ -282,8 +332,7 @@ impl EsClient {
     }
 
     /// A control call (not a bulk request): sent again with capped,
-    /// jittered exponential backoff after a transient failure (HTTP 429, 502,
-    /// 503, 504; no response at all, for methods that may be repeated), until
+    /// jittered exponential backoff while [`policy::on_control`] says so, until
     /// the give-up time has passed since the first attempt. No attempt waits
     /// past that time either, so a server that accepts connections and never
     /// answers cannot hold a command longer than `give_up_after`. What the
@@ -302,10 +351,6 @@ impl EsClient {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
         let mut backoff = Backoff::new(self.backoff_base, self.backoff_cap, seed);
-        let repeatable = matches!(
-            method,
-            Method::Get | Method::Head | Method::Put | Method::Delete
-        );
         let mut attempt = 0u32;
         loop {
             let left = self.give_up_after.map_or(self.timeout, |limit| {
@@ -315,13 +360,17 @@ impl EsClient {
             let result = self
                 .send_within(method, path, query, body.clone(), what, timeout)
                 .await;
-            let problem = match &result {
-                Err(EsError::Transport { reason, .. }) if repeatable => reason.clone(),
-                Ok(raw) if matches!(raw.status, 429 | 502 | 503 | 504) => {
-                    format!("HTTP {}: {}", raw.status, raw.error_reason())
-                }
-                _ => return result,
+            let (status, problem) = match &result {
+                Err(EsError::Transport { reason, .. }) => (None, reason.clone()),
+                Ok(raw) => (
+                    Some(raw.status),
+                    format!("HTTP {}: {}", raw.status, raw.error_reason()),
+                ),
+                Err(_) => return result,
             };
+            if policy::on_control(method, status) == ControlDecision::Return {
+                return result;
+            }
             let delay = backoff.delay(attempt);
             let elapsed = started.elapsed();
             if self
@@ -432,26 +481,24 @@ impl EsClient {
                 reason: raw.error_reason(),
             });
         }
-        let v: Value =
+        let banner: Banner =
             serde_json::from_slice(&raw.body).map_err(|_| EsError::NotElasticsearch {
                 url: self.urls.clone(),
-                detail: "GET / did not return JSON".into(),
+                detail: "GET / did not return a JSON object with version.number".into(),
             })?;
-        let version = v["version"]["number"].as_str().unwrap_or("").to_string();
-        if version.is_empty() {
+        if banner.version.number.is_empty() {
             return Err(EsError::NotElasticsearch {
                 url: self.urls.clone(),
                 detail: "GET / has no version.number".into(),
             });
         }
-        let distribution = v["version"]["distribution"]
-            .as_str()
-            .unwrap_or("elasticsearch")
-            .to_string();
         let info = ClusterInfo {
-            cluster_name: v["cluster_name"].as_str().unwrap_or("").to_string(),
-            version,
-            distribution,
+            cluster_name: banner.cluster_name,
+            version: banner.version.number,
+            distribution: banner
+                .version
+                .distribution
+                .unwrap_or_else(|| "elasticsearch".to_string()),
         };
         let supported = match info.distribution.as_str() {
             "opensearch" => info.major() >= 2,

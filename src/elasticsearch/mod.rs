@@ -20,6 +20,7 @@ pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod policy;
 pub mod revision;
 pub mod setup;
 pub mod templates;

@@ -1,11 +1,13 @@
-//! One `_bulk` HTTP exchange and the classification of its whole-request
-//! result: items to look at, retry, split (413), or dead-letter everything.
+//! One `_bulk` HTTP exchange and its whole-request result, as
+//! [`crate::elasticsearch::policy`] decides: items to look at, retry, split
+//! (413), or dead-letter everything.
 
 use bytes::Bytes;
 
 use super::response::{self, Item};
-use crate::elasticsearch::client::{BodyKind, EsClient, Method};
+use crate::elasticsearch::client::{BodyKind, ErrorBody, EsClient, Method};
 use crate::elasticsearch::error::EsError;
+use crate::elasticsearch::policy::{self, RequestDecision};
 
 /// Kept small, but never without `items.*.status`.
 pub const FILTER_PATH: &str = "errors,items.*.status,items.*.error.type,items.*.error.reason";
@@ -45,56 +47,52 @@ pub async fn send(client: &EsClient, body: Bytes, gzip: bool, ops: usize) -> Exc
         .await
     {
         Ok(raw) => raw,
-        Err(EsError::Transport { reason, .. }) => {
-            return Exchange::Retry {
-                reason: format!("transport error: {reason}"),
-                backpressure: false,
+        Err(e) => {
+            let reason = match e {
+                EsError::Transport { reason, .. } => format!("transport error: {reason}"),
+                other => other.to_string(),
             };
-        }
-        Err(other) => {
-            return Exchange::Retry {
-                reason: other.to_string(),
-                backpressure: false,
-            };
+            return retry(policy::BULK_NO_RESPONSE, reason);
         }
     };
-    match raw.status {
-        200 => match response::parse(&raw.body, ops) {
+    match policy::on_bulk_status(raw.status) {
+        RequestDecision::ReadItems => match response::parse(&raw.body, ops) {
             Ok((_, items)) => Exchange::Items(items),
-            Err(reason) => Exchange::Retry {
-                reason,
-                backpressure: false,
-            },
+            Err(reason) => retry(policy::BULK_UNREADABLE, reason),
         },
-        413 => Exchange::TooLarge,
-        429 => Exchange::Retry {
-            reason: "HTTP 429 Too Many Requests".into(),
-            backpressure: true,
-        },
-        502..=504 => Exchange::Retry {
-            reason: format!("HTTP {}: {}", raw.status, raw.error_reason()),
-            backpressure: false,
-        },
-        // Credentials can be fixed (or a token refreshed) while we wait;
-        // dead-lettering everything would be worse.
-        401 | 403 => Exchange::Retry {
-            reason: format!(
-                "HTTP {}: Elasticsearch rejected the credentials; check them and the user's privileges",
-                raw.status
-            ),
-            backpressure: false,
-        },
-        status => {
-            let reason = raw.error_reason();
-            let (kind, reason) = match reason.split_once(": ") {
-                Some((k, r)) if !k.contains(' ') => (k.to_string(), r.to_string()),
-                _ => (format!("http_{status}"), reason),
+        RequestDecision::Split => Exchange::TooLarge,
+        decision @ RequestDecision::Retry { .. } => {
+            let reason = match raw.status {
+                429 => "HTTP 429 Too Many Requests".to_string(),
+                401 | 403 => format!(
+                    "HTTP {}: Elasticsearch rejected the credentials; check them and the user's privileges",
+                    raw.status
+                ),
+                status => format!("HTTP {status}: {}", raw.error_reason()),
+            };
+            retry(decision, reason)
+        }
+        RequestDecision::DeadLetterAll => {
+            let (kind, reason) = match raw.error_body() {
+                Some(ErrorBody {
+                    kind: Some(kind),
+                    reason,
+                }) => (kind, reason),
+                Some(ErrorBody { kind: None, reason }) => (format!("http_{}", raw.status), reason),
+                None => (format!("http_{}", raw.status), raw.error_reason()),
             };
             Exchange::Fail {
-                status,
+                status: raw.status,
                 kind,
                 reason,
             }
         }
+    }
+}
+
+fn retry(decision: RequestDecision, reason: String) -> Exchange {
+    Exchange::Retry {
+        reason,
+        backpressure: matches!(decision, RequestDecision::Retry { backpressure: true }),
     }
 }

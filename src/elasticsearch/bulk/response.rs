@@ -1,10 +1,8 @@
-//! Parsing a `_bulk` response and classifying each item, matched to the
-//! request's operations by position (the response's `items` are in request
+//! Parsing a `_bulk` response into its items, matched to the request's
+//! operations by position (what each item means is [`crate::elasticsearch::policy`]) (the response's `items` are in request
 //! order; `_id`s are not needed and filtered out of the response).
 
 use serde::Deserialize;
-
-use super::batch::Action;
 
 #[derive(Deserialize)]
 struct Body {
@@ -35,40 +33,6 @@ pub struct ItemError {
     pub kind: String,
     #[serde(default)]
     pub reason: String,
-}
-
-/// The final outcome of one operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpOutcome {
-    /// 2xx: written.
-    Written,
-    /// 409: Elasticsearch already holds this or a newer version.
-    StaleSkipped,
-    /// A delete answered 404: nothing to delete.
-    AlreadyDeleted,
-    /// Appended to the dead-letter file.
-    DeadLettered,
-}
-
-/// What to do with one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemClass {
-    Done(OpOutcome),
-    /// 429 or 5xx: send again.
-    Retry,
-    /// Any other status: dead letter.
-    DeadLetter,
-}
-
-/// Classifies an item status.
-pub fn classify(action: Action, status: u16) -> ItemClass {
-    match status {
-        200..=299 => ItemClass::Done(OpOutcome::Written),
-        409 => ItemClass::Done(OpOutcome::StaleSkipped),
-        404 if action == Action::Delete => ItemClass::Done(OpOutcome::AlreadyDeleted),
-        429 | 500..=599 => ItemClass::Retry,
-        _ => ItemClass::DeadLetter,
-    }
 }
 
 /// Parses a 200 response; `expected` is the number of operations sent.
@@ -105,29 +69,5 @@ mod tests {
             "version_conflict_engine_exception"
         );
         assert!(parse(body, 3).is_err());
-    }
-
-    #[test]
-    fn classifies_statuses() {
-        assert_eq!(
-            classify(Action::Index, 201),
-            ItemClass::Done(OpOutcome::Written)
-        );
-        assert_eq!(
-            classify(Action::Index, 409),
-            ItemClass::Done(OpOutcome::StaleSkipped)
-        );
-        assert_eq!(
-            classify(Action::Delete, 409),
-            ItemClass::Done(OpOutcome::StaleSkipped)
-        );
-        assert_eq!(
-            classify(Action::Delete, 404),
-            ItemClass::Done(OpOutcome::AlreadyDeleted)
-        );
-        assert_eq!(classify(Action::Index, 404), ItemClass::DeadLetter);
-        assert_eq!(classify(Action::Index, 429), ItemClass::Retry);
-        assert_eq!(classify(Action::Index, 503), ItemClass::Retry);
-        assert_eq!(classify(Action::Index, 400), ItemClass::DeadLetter);
     }
 }

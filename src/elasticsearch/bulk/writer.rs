@@ -24,11 +24,11 @@ use super::concurrency::Aimd;
 use super::counters::{BulkMetrics, MetricsSnapshot};
 use super::dead_letter::{DeadLetter, DeadLetterFile};
 use super::request::{self, Exchange};
-use super::response::{ItemClass, OpOutcome, classify};
 use super::retry::Backoff;
 use crate::elasticsearch::client::EsClient;
 use crate::elasticsearch::config::BulkConfig;
 use crate::elasticsearch::error::EsError;
+use crate::elasticsearch::policy::{ItemDecision, OpOutcome, on_item};
 
 /// What a finished writer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,22 +347,22 @@ async fn process(shared: &Shared, ops: Vec<BulkOp>) -> Result<(), EsError> {
                     shared.mark_success();
                     let mut retry = Vec::new();
                     let mut letters = Vec::new();
-                    let mut saw_429 = false;
+                    let mut saw_backpressure = false;
                     for (op, item) in ops.into_iter().zip(items) {
-                        match classify(op.action, item.status) {
-                            ItemClass::Done(outcome) => shared.finish_op(&op, outcome),
-                            ItemClass::Retry => {
-                                saw_429 |= item.status == 429;
+                        match on_item(op.action, item.status) {
+                            ItemDecision::Done(outcome) => shared.finish_op(&op, outcome),
+                            ItemDecision::Retry { backpressure } => {
+                                saw_backpressure |= backpressure;
                                 retry.push(op);
                             }
-                            ItemClass::DeadLetter => {
+                            ItemDecision::DeadLetter => {
                                 let err = item.error.unwrap_or_default();
                                 letters.push((op, item.status, err.kind, err.reason));
                             }
                         }
                     }
                     shared.dead_letter(&letters)?;
-                    if saw_429 {
+                    if saw_backpressure {
                         shared.aimd.backpressure();
                     } else {
                         shared.aimd.success();
