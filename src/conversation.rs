@@ -14,8 +14,12 @@ use crate::record::{ConversationKey, ConversationRecord, Id, MessageType, Part, 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-/// Read position of a record: `(source index << 40) | line number`, so later
-/// files and later lines rank higher.
+/// Read position of a record: an opaque number whose order is the order the
+/// records were read in; nothing else about it counts (a property test in
+/// `tests/merge.rs` holds the merge to that). A batch run numbers lines with
+/// [`seq`] (`(source index << 40) | line number`); a state store numbers the
+/// lines it accepts with its own increasing sequence, and merges with this
+/// same code.
 pub type Seq = u64;
 
 /// Builds the read position of line `line` (1-based) of source `source`.

@@ -29,11 +29,17 @@ fn standalone(conversation_id: &str, p: Value) -> Value {
 
 /// Every output byte of the merged conversations (both documents and CSV).
 fn output_bytes(lines: &[Value]) -> Vec<u8> {
+    let positions: Vec<u64> = (0..lines.len()).map(|i| seq(0, i as u64 + 1)).collect();
+    output_bytes_at(lines, &positions)
+}
+
+/// The same, each line merged at the read position `positions[i]`.
+fn output_bytes_at(lines: &[Value], positions: &[u64]) -> Vec<u8> {
     let mut m = Merger::new();
-    for (i, l) in lines.iter().enumerate() {
+    for (l, &position) in lines.iter().zip(positions) {
         let text = serde_json::to_vec(l).unwrap();
         if let Ok(Some(r)) = record::parse_line(&text) {
-            m.apply(r, seq(0, i as u64 + 1));
+            m.apply(r, position);
         }
     }
     let mut out = Vec::new();
@@ -304,5 +310,30 @@ proptest! {
             lines.push(base[r].clone());
         }
         prop_assert_eq!(output_bytes(&lines), expected);
+    }
+
+    /// A read position is opaque: only its order counts, so a store may
+    /// number accepted lines its own way (a sequence number) and merge with
+    /// this same code.
+    #[test]
+    fn any_increasing_read_positions_give_the_same_output_as_file_and_line(
+        order in Just((0..12usize).collect::<Vec<_>>()).prop_shuffle(),
+        repeats in proptest::collection::vec(0..12usize, 0..8),
+        first in 0u64..1 << 50,
+        gaps in proptest::collection::vec(1u64..1 << 20, 20),
+    ) {
+        let base = record_set();
+        let mut lines: Vec<Value> = order.iter().map(|&i| base[i].clone()).collect();
+        for r in repeats {
+            lines.push(base[r].clone());
+        }
+        let positions: Vec<u64> = gaps[..lines.len()]
+            .iter()
+            .scan(first, |p, g| {
+                *p += g;
+                Some(*p)
+            })
+            .collect();
+        prop_assert_eq!(output_bytes_at(&lines, &positions), output_bytes(&lines));
     }
 }
