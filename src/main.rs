@@ -2,7 +2,9 @@
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use convstats::commands::es::{ConnectionArgs, WriterArgs};
-use convstats::commands::{self, Failure, backfill::BackfillArgs, compute::ComputeArgs};
+use convstats::commands::{
+    self, Failure, backfill::BackfillArgs, compute::ComputeArgs, synth::GenArgs,
+};
 use convstats::config;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -46,31 +48,9 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Compute every conversation's documents from NDJSON files (.gz allowed; `-` or none reads stdin)
-    Compute {
-        /// Input files, read in order
-        inputs: Vec<String>,
-        /// Output directory
-        #[arg(long, default_value = "out", env = "CONVSTATS_OUT")]
-        out: PathBuf,
-    },
+    Compute(ComputeArgs),
     /// Rebuild both Elasticsearch index families from NDJSON files and swap the aliases at once
-    Backfill {
-        /// Input files, read in order (`-` or none reads stdin)
-        inputs: Vec<String>,
-        #[command(flatten)]
-        conn: ConnectionArgs,
-        #[command(flatten)]
-        writer: WriterArgs,
-        /// On a failure before the alias swap, delete the half-built indices
-        #[arg(long)]
-        cleanup: bool,
-        /// Delete the indices the aliases pointed to, in the same atomic swap
-        #[arg(long)]
-        delete_old: bool,
-        /// Exit 1 before the swap when any document was dead-lettered
-        #[arg(long)]
-        fail_on_dead_letters: bool,
-    },
+    Backfill(BackfillArgs),
     /// Apply the index templates; create the first indices and aliases when absent
     Setup {
         #[command(flatten)]
@@ -84,26 +64,7 @@ enum Command {
     /// Validate the configuration and print each schedule's weekly open hours
     CheckConfig,
     /// Write deterministic synthetic Intercom conversations (NDJSON) to stdout
-    Gen {
-        /// How many conversations
-        #[arg(long, default_value_t = 1000)]
-        conversations: u64,
-        /// Seed: the same arguments always give the same bytes
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Number of workspaces (ws-1, ws-2, ...)
-        #[arg(long, default_value_t = 3)]
-        workspaces: u32,
-        /// First date of the arrival window (YYYY-MM-DD)
-        #[arg(long, default_value = "2026-01-05")]
-        start: chrono::NaiveDate,
-        /// Length of the arrival window in days
-        #[arg(long, default_value_t = 28)]
-        days: u32,
-        /// Print a convstats.toml (office hours, bot ids) for the generated workspaces instead
-        #[arg(long)]
-        print_config: bool,
-    },
+    Gen(GenArgs),
 }
 
 #[derive(Subcommand)]
@@ -150,55 +111,16 @@ fn init_logging(cli: &Cli) {
 fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = config::load(cli.config.as_deref()).map_err(|e| Failure::Usage(e.into()))?;
     match &cli.command {
-        Command::Compute { inputs, out } => {
-            let summary = commands::compute::run(
-                &ComputeArgs {
-                    inputs: inputs.clone(),
-                    out: out.clone(),
-                },
-                &settings,
-            )?;
+        Command::Compute(args) => {
+            let summary = commands::compute::run(args, &settings)?;
             if cli.quiet == 0 {
-                say(&format!("{summary}\nwrote {}", out.display()));
+                say(&format!("{summary}\nwrote {}", args.out.display()));
             }
             Ok(())
         }
-        Command::Gen {
-            conversations,
-            seed,
-            workspaces,
-            start,
-            days,
-            print_config,
-        } => commands::synth::run(
-            &convstats::synth::GenParams {
-                conversations: *conversations,
-                seed: *seed,
-                workspaces: *workspaces,
-                start: *start,
-                days: *days,
-            },
-            *print_config,
-        ),
-        Command::Backfill {
-            inputs,
-            conn,
-            writer,
-            cleanup,
-            delete_old,
-            fail_on_dead_letters,
-        } => {
-            let summary = commands::backfill::run(
-                &BackfillArgs {
-                    inputs: inputs.clone(),
-                    delete_old: *delete_old,
-                    cleanup: *cleanup,
-                    fail_on_dead_letters: *fail_on_dead_letters,
-                },
-                conn,
-                writer,
-                &settings,
-            )?;
+        Command::Gen(args) => commands::synth::run(args),
+        Command::Backfill(args) => {
+            let summary = commands::backfill::run(args, &settings)?;
             if cli.quiet == 0 {
                 say(&summary.to_string());
             }

@@ -7,7 +7,7 @@
 use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::document::{self, csv_writer};
-use crate::ingest::Rejection;
+use crate::record::Rejection;
 use crate::report::{self, RunSummary, Stats};
 use rayon::prelude::*;
 use std::fs::File;

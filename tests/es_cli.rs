@@ -14,7 +14,7 @@ use convstats::document::{document_id, render_pair};
 use convstats::elasticsearch::backfill::BackfillOptions;
 use convstats::elasticsearch::templates::{Family, render};
 use convstats::elasticsearch::{Aliases, BulkConfig, EsClient, EsConfig};
-use convstats::load::{Quiet, load};
+use convstats::source::{Quiet, load};
 use serde_json::{Value, json};
 use support::EsDouble;
 

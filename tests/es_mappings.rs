@@ -192,7 +192,7 @@ async fn documents_of_both_families_index_into_the_applied_templates() {
 #[test]
 fn real_documents_cover_every_mapped_field_and_every_produced_field_is_mapped() {
     use convstats::document::render_pair;
-    use convstats::load::{Quiet, load};
+    use convstats::source::{Quiet, load};
     use std::collections::BTreeSet;
     use std::path::Path;
 

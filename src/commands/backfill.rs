@@ -20,7 +20,7 @@ use crate::elasticsearch::backfill::{
 use crate::elasticsearch::bulk::MetricsSnapshot;
 use crate::elasticsearch::revision::next_revision;
 use crate::elasticsearch::{EsClient, EsError};
-use crate::load::load;
+use crate::source::load;
 use anyhow::anyhow;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -36,12 +36,23 @@ const CHUNK: usize = 2048;
 /// this bounds the documents held in memory).
 const CHUNKS_AHEAD: usize = 2;
 
-/// What `backfill` was asked to do besides connection and writer settings.
-#[derive(Debug, Clone, Default)]
+/// `convstats backfill [INPUT]...` with the connection and writer flags.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct BackfillArgs {
+    /// Input files, read in order (`-` or none reads stdin)
     pub inputs: Vec<String>,
-    pub delete_old: bool,
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+    #[command(flatten)]
+    pub writer: WriterArgs,
+    /// On a failure before the alias swap, delete the half-built indices
+    #[arg(long)]
     pub cleanup: bool,
+    /// Delete the indices the aliases pointed to, in the same atomic swap
+    #[arg(long)]
+    pub delete_old: bool,
+    /// Exit 1 before the swap when any document was dead-lettered
+    #[arg(long)]
     pub fail_on_dead_letters: bool,
 }
 
@@ -182,15 +193,10 @@ fn progress_bar(total_ops: u64) -> Option<(ProgressBar, ProgressHook)> {
 }
 
 /// Runs `backfill`.
-pub fn run(
-    args: &BackfillArgs,
-    conn: &ConnectionArgs,
-    writer: &WriterArgs,
-    settings: &Settings,
-) -> Result<BackfillSummary, Failure> {
+pub fn run(args: &BackfillArgs, settings: &Settings) -> Result<BackfillSummary, Failure> {
     let started = Instant::now();
-    let (config, aliases) = conn.resolve(settings)?;
-    let bulk = writer.resolve(settings, &config)?;
+    let (config, aliases) = args.conn.resolve(settings)?;
+    let bulk = args.writer.resolve(settings, &config)?;
     let dead_letter_file = bulk.dead_letter_path.clone();
     let rt = runtime()?;
     // Check the cluster before reading: an unreachable cluster or bad

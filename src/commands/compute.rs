@@ -2,21 +2,23 @@
 
 use super::Failure;
 use crate::config::Settings;
-use crate::load::{Progress, Quiet, load};
 use crate::output;
 use crate::publish::{Publish, PublishError};
 use crate::report::RunSummary;
+use crate::source::{Progress, Quiet, load};
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// What `compute` was asked to do.
-#[derive(Debug, Clone)]
+/// `convstats compute [INPUT]... [--out DIR]`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ComputeArgs {
-    /// Input names; empty or `-` reads stdin.
+    /// Input files, read in order
     pub inputs: Vec<String>,
+    /// Output directory
+    #[arg(long, default_value = "out", env = "CONVSTATS_OUT")]
     pub out: PathBuf,
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 /// Connection flags.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectionArgs {
-    /// Elasticsearch URL (repeatable; the env variable takes a comma-separated list) [default: http://127.0.0.1:9200]
+    /// Elasticsearch URL (repeatable; a comma separates URLs where the next starts with http:// or https://) [default: http://127.0.0.1:9200]
     #[arg(long = "es-url", env = "CONVSTATS_ES_URL", hide_env_values = true)]
     pub es_url: Vec<String>,
     /// Basic-auth user name

@@ -35,10 +35,10 @@ impl Failure {
 /// A loading failure as a command failure: an input that cannot be opened
 /// is a usage error (exit 2); a read that fails part-way, or a parse worker
 /// lost to a bug, is a runtime failure (exit 1).
-pub fn load_failure(e: crate::load::LoadError) -> Failure {
+pub fn load_failure(e: crate::source::LoadError) -> Failure {
     match e {
-        crate::load::LoadError::Open(_) => Failure::Usage(e.into()),
-        crate::load::LoadError::Read { .. } | crate::load::LoadError::WorkerPanicked(_) => {
+        crate::source::LoadError::Open(_) => Failure::Usage(e.into()),
+        crate::source::LoadError::Read { .. } | crate::source::LoadError::WorkerPanicked(_) => {
             Failure::Runtime(e.into())
         }
     }

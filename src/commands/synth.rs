@@ -6,9 +6,40 @@ use crate::synth::{GenParams, sample_config, write_all};
 use anyhow::anyhow;
 use std::io::{self, Write};
 
-/// Writes `params.conversations` conversations to stdout, or the sample
-/// configuration for the generated workspaces when `config_only`.
-pub fn run(params: &GenParams, config_only: bool) -> Result<(), Failure> {
+/// `convstats gen`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenArgs {
+    /// How many conversations
+    #[arg(long, default_value_t = 1000)]
+    pub conversations: u64,
+    /// Seed: the same arguments always give the same bytes
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of workspaces (ws-1, ws-2, ...)
+    #[arg(long, default_value_t = 3)]
+    pub workspaces: u32,
+    /// First date of the arrival window (YYYY-MM-DD)
+    #[arg(long, default_value = "2026-01-05")]
+    pub start: chrono::NaiveDate,
+    /// Length of the arrival window in days
+    #[arg(long, default_value_t = 28)]
+    pub days: u32,
+    /// Print a convstats.toml (office hours, bot ids) for the generated workspaces instead
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+/// Writes the conversations to stdout, or the sample configuration for the
+/// generated workspaces with `--print-config`.
+pub fn run(args: &GenArgs) -> Result<(), Failure> {
+    let params = &GenParams {
+        conversations: args.conversations,
+        seed: args.seed,
+        workspaces: args.workspaces,
+        start: args.start,
+        days: args.days,
+    };
+    let config_only = args.print_config;
     params
         .validate()
         .map_err(|e| Failure::Usage(anyhow!("{e}")))?;

@@ -5,12 +5,14 @@
 
 pub mod id;
 mod raw;
+pub mod rejection;
 mod scan;
 pub mod timestamp;
 
 use compact_str::CompactString;
 pub use id::Id;
 use raw::{FromJson, RawAuthor, RawPart, RawRecord, RawSource, Tri};
+pub use rejection::{Counts, Rejection};
 use scan::Scanner;
 
 /// Lines longer than this are rejected without being parsed.

@@ -1,55 +1,27 @@
-//! Parallel parse-and-merge: blocks of lines → merged conversation states.
+//! Parallel parse-and-merge of a batch run: blocks of lines → merged
+//! conversation states (sharded [`Merger`]s) → conversations in key order.
 //!
 //! Worker threads parse blocks and apply the records to a sharded
 //! [`Merger`]. Merging ranks by read position, so the order in which threads
 //! apply records does not change the result.
 
+use super::blocks::Block;
 use crate::conversation::{self, Conversation, Merger};
-use crate::input::Block;
-use crate::record::{self, ConversationKey, Record};
+use crate::record::{self, ConversationKey, Counts, Record, Rejection};
 use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 const SHARDS: usize = 64;
 
-/// A rejected input line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Rejection {
-    pub source: usize,
-    pub line: u64,
-    pub reason: String,
-}
-
-/// Counts of what was read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Non-blank lines.
-    pub lines: u64,
-    /// Lines accepted as records.
-    pub records: u64,
-    /// Accepted notifications on topics that are not about conversations.
-    pub ignored_events: u64,
-    pub rejected: u64,
-}
-
-impl Counts {
-    fn add(&mut self, o: Counts) {
-        self.lines += o.lines;
-        self.records += o.records;
-        self.ignored_events += o.ignored_events;
-        self.rejected += o.rejected;
-    }
-}
-
 /// Shared merge state for all workers.
-pub struct Ingest {
+pub struct BatchMerge {
     shards: Vec<Mutex<Merger>>,
 }
 
-impl Default for Ingest {
+impl Default for BatchMerge {
     fn default() -> Self {
-        Ingest::new()
+        BatchMerge::new()
     }
 }
 
@@ -66,9 +38,9 @@ pub struct WorkerReport {
     pub rejections: Vec<Rejection>,
 }
 
-impl Ingest {
-    pub fn new() -> Ingest {
-        Ingest {
+impl BatchMerge {
+    pub fn new() -> BatchMerge {
+        BatchMerge {
             shards: (0..SHARDS).map(|_| Mutex::new(Merger::new())).collect(),
         }
     }

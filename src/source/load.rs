@@ -1,10 +1,12 @@
-//! Loading inputs: open every source, cut it into blocks, parse and merge
-//! them on all cores, and return the merged conversations in key order.
-//! Shared by `compute` and `backfill`.
+//! Loading a batch run's inputs: the threads. One reader opens every source
+//! in turn and cuts it into blocks; one parse worker per core parses and
+//! merges them; the merged conversations come back in key order. Shared by
+//! `compute` and `backfill`. A panicked worker fails the load.
 
+use super::batch::{self, BatchMerge, WorkerReport};
+use super::blocks::{Block, Blocks};
+use super::open::{self, OpenError};
 use crate::conversation::Conversation;
-use crate::ingest::{self, Ingest, WorkerReport};
-use crate::input::{self, Blocks, OpenError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,8 +33,8 @@ pub enum LoadError {
 }
 
 /// What one parse worker does with a block: the real one parses and merges
-/// it ([`Ingest::ingest`]); tests inject others.
-type Worker<'a> = dyn Fn(&Ingest, input::Block, &mut WorkerReport) -> Option<Vec<u8>> + Sync + 'a;
+/// it ([`BatchMerge::ingest`]); tests inject others.
+type Worker<'a> = dyn Fn(&BatchMerge, Block, &mut WorkerReport) -> Option<Vec<u8>> + Sync + 'a;
 
 /// Progress callbacks while reading.
 pub trait Progress: Sync {
@@ -85,14 +87,14 @@ fn load_with(
     let read_bytes = Arc::new(AtomicU64::new(0));
     let mut sources = Vec::with_capacity(names.len());
     for name in &names {
-        sources.push(input::open(name, read_bytes.clone())?);
+        sources.push(open::open(name, read_bytes.clone())?);
     }
     let total = sources.iter().map(|s| s.len).sum::<Option<u64>>();
     progress.start(total);
 
-    let ingest = Ingest::new();
+    let ingest = BatchMerge::new();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let (tx, rx) = crossbeam_channel::bounded::<input::Block>(workers * 2);
+    let (tx, rx) = crossbeam_channel::bounded::<Block>(workers * 2);
     let (recycle_tx, recycle_rx) = crossbeam_channel::bounded::<Vec<u8>>(workers * 2 + 2);
     let (reports, read_result, panicked) = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -157,7 +159,7 @@ fn load_with(
         return Err(LoadError::WorkerPanicked(what));
     }
     read_result?;
-    let report = ingest::combine(reports);
+    let report = batch::combine(reports);
     tracing::debug!("inputs parsed and merged");
     let (conversations, deleted) = ingest.finish();
     tracing::debug!("conversations finished and sorted");
