@@ -29,6 +29,17 @@ fn compute(input: &Path, out: &Path) -> Command {
     c
 }
 
+/// Runs `compute` to its end and asserts it succeeded.
+fn compute_ok(input: &Path, out: &Path) {
+    let status = compute(input, out).stderr(Stdio::null()).status().unwrap();
+    assert!(
+        status.success(),
+        "compute {} --out {}",
+        input.display(),
+        out.display()
+    );
+}
+
 fn generate(dir: &Path, name: &str, conversations: u64, seed: u64) -> PathBuf {
     let params = GenParams {
         conversations,
@@ -126,13 +137,7 @@ fn a_compute_killed_at_any_instant_leaves_exactly_the_old_or_the_new_complete_se
     let parent = s.dir.path().join("runs");
     fs::create_dir(&parent).unwrap();
     let out = parent.join("out");
-    assert!(
-        compute(&s.input_old, &out)
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
+    compute_ok(&s.input_old, &out);
     assert_eq!(contents(&out), s.old);
 
     let mut killed_while_writing_kept_old = 0;
@@ -181,13 +186,7 @@ fn a_compute_killed_at_any_instant_leaves_exactly_the_old_or_the_new_complete_se
         if now == s.new {
             finished_new += 1;
             // Back to the old set for the next instant.
-            assert!(
-                compute(&s.input_old, &out)
-                    .stderr(Stdio::null())
-                    .status()
-                    .unwrap()
-                    .success()
-            );
+            compute_ok(&s.input_old, &out);
             assert!(leftovers(&parent).is_empty(), "{:?}", leftovers(&parent));
         }
     }
@@ -196,13 +195,7 @@ fn a_compute_killed_at_any_instant_leaves_exactly_the_old_or_the_new_complete_se
         "no kill landed while the outputs were being written; the test did not test"
     );
     // The next run removes whatever the killed runs left beside the directory.
-    assert!(
-        compute(&s.input_new, &out)
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
+    compute_ok(&s.input_new, &out);
     assert_eq!(contents(&out), s.new);
     assert!(leftovers(&parent).is_empty(), "{:?}", leftovers(&parent));
     eprintln!(
@@ -291,13 +284,7 @@ fn a_full_disk_fails_with_exit_1_a_reason_and_the_previous_set_intact() {
         return;
     };
     let out = mount_point.join("out");
-    assert!(
-        compute(&s.input_old, &out)
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
+    compute_ok(&s.input_old, &out);
     assert_eq!(contents(&out), s.old);
     let run = compute(&s.input_new, &out)
         .stderr(Stdio::piped())
@@ -322,13 +309,7 @@ fn a_full_disk_fails_with_exit_1_a_reason_and_the_previous_set_intact() {
 fn an_empty_stdin_replaces_the_outputs_with_an_empty_set_and_the_summary_says_so() {
     let s = sets(400);
     let out = s.dir.path().join("out");
-    assert!(
-        compute(&s.input_old, &out)
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    );
+    compute_ok(&s.input_old, &out);
     let run = Command::new(bin())
         .args(["compute", "--out"])
         .arg(&out)
