@@ -4,16 +4,31 @@
 //! 1 second to 10 years, log-uniformly distributed, starting anywhere in
 //! 2015-2035. Measures `office_seconds` per query, the same on 10-year spans
 //! only (to show the cost does not grow with the span), a naive day-by-day
-//! walk for the ratio, and one `compile`.
+//! walk for the ratio, and one `compile` on its own (TOML parsing and the
+//! scan of the zone included).
 //!
-//! Run: `cargo bench --bench office_hours`.
+//! Start-up (the cost of compiling schedules): `compile_per_schedule/*` is
+//! the time per schedule of compiling many distinct schedules with one
+//! [`Compiler`] whose zones were already scanned (in one zone or across
+//! eight, with no holidays or 300 each; TOML already parsed, as
+//! `config::parse` has it), `compile_per_schedule/identical` the time for a
+//! definition seen before (shared), `compile_first_in_zone/*` the one-off scan
+//! of a zone, and `config_parse/*` a whole `convstats.toml` of 20 000
+//! workspaces each with its own schedule (`benches/support/many_schedules.rs`).
+//!
+//! Run: `cargo bench --bench office_hours` (add a filter such as
+//! `compile_per_schedule` to run only those).
 
 use std::hint::black_box;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
-use convstats::office_hours::{Schedule, compile};
+use convstats::office_hours::{Compiler, Schedule, compile};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "support/many_schedules.rs"]
+mod many_schedules;
 
 const DAY: i64 = 86_400;
 const YEAR: i64 = 365 * DAY;
@@ -165,5 +180,91 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Distinct schedules compiled per timed batch (a fresh [`Compiler`] each).
+const POOL: usize = 1000;
+
+fn parsed(text: &str) -> toml::Value {
+    toml::from_str(text).expect("bench TOML")
+}
+
+fn startup(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile_per_schedule");
+    for (label, zones, holidays) in [
+        ("one_zone", 1, 0),
+        ("one_zone_300_holidays", 1, 300),
+        ("8_zones", 8, 0),
+        ("8_zones_300_holidays", 8, 300),
+    ] {
+        let pool: Vec<toml::Value> = (0..POOL as u32)
+            .map(|i| parsed(&many_schedules::schedule_toml(i, holidays, zones)))
+            .collect();
+        // One 24/7 schedule per zone (unlike any in the pool) scans the zones
+        // before the clock starts.
+        let warm: Vec<toml::Value> = many_schedules::ZONES
+            .iter()
+            .take(zones)
+            .map(|z| parsed(&format!("timezone = \"{z}\"\nmonday = [\"00:00-00:00\"]\n")))
+            .collect();
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let mut total = StdDuration::ZERO;
+                let mut left = iters as usize;
+                while left > 0 {
+                    let mut compiler = Compiler::new();
+                    for w in &warm {
+                        black_box(compiler.compile("warm", w).is_ok());
+                    }
+                    let n = left.min(POOL);
+                    let t = Instant::now();
+                    for v in pool.iter().take(n) {
+                        black_box(compiler.compile("s", black_box(v)).is_ok());
+                    }
+                    total += t.elapsed();
+                    assert_eq!(compiler.distinct(), n + warm.len(), "all distinct");
+                    left -= n;
+                }
+                total
+            })
+        });
+    }
+    let dublin = parsed(&config_text());
+    let mut compiler = Compiler::new();
+    let first = compiler.compile("a", &dublin).expect("bench schedule");
+    group.bench_function("identical", |b| {
+        b.iter(|| {
+            let s = compiler
+                .compile("b", black_box(&dublin))
+                .expect("bench schedule");
+            black_box(s.shares_compiled(&first))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("compile_first_in_zone");
+    for zone in ["Europe/Dublin", "Asia/Tokyo", "UTC"] {
+        let v = parsed(&format!(
+            "timezone = \"{zone}\"\nmonday = [\"09:00-17:00\"]\n"
+        ));
+        group.bench_function(zone.replace('/', "_"), |b| {
+            b.iter(|| black_box(compile("s", black_box(&v)).is_ok()))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("config_parse");
+    group.sample_size(10);
+    group.measurement_time(StdDuration::from_secs(20));
+    let text = many_schedules::config(20_000, 10, 8);
+    group.bench_function("20000_workspaces_distinct_schedules_8_zones", |b| {
+        // The settings are dropped outside the clock, as a process exits.
+        b.iter_with_large_drop(|| {
+            let s = convstats::config::parse(black_box(&text)).expect("bench config");
+            assert_eq!(s.office_hours.distinct_schedules(), 20_000);
+            s
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, startup);
 criterion_main!(benches);

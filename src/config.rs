@@ -21,12 +21,17 @@ const KNOWN_SECTIONS: [&str; 4] = ["workspaces", "office_hours", "bots", "elasti
 pub struct ConfigErrors(pub Vec<String>);
 
 /// The workspace → office-hours lookup of office-hours.md.
+///
+/// The schedules are compiled by one [`office_hours::Compiler`]: each zone is
+/// scanned once and identical definitions share one compiled schedule.
 #[derive(Debug, Clone)]
 pub struct OfficeHours {
     schedules: Vec<Schedule>,
     by_workspace: FxHashMap<String, usize>,
     fallback: Option<usize>,
     always_open: Schedule,
+    /// Distinct compiled schedules among `schedules`.
+    distinct: usize,
 }
 
 impl Default for OfficeHours {
@@ -36,6 +41,7 @@ impl Default for OfficeHours {
             by_workspace: FxHashMap::default(),
             fallback: None,
             always_open: Schedule::always_open(),
+            distinct: 0,
         }
     }
 }
@@ -49,6 +55,12 @@ impl OfficeHours {
             .or(self.fallback)
             .and_then(|i| self.schedules.get(i))
             .unwrap_or(&self.always_open)
+    }
+
+    /// Number of distinct compiled schedules: configured schedules whose
+    /// definitions are identical count once.
+    pub fn distinct_schedules(&self) -> usize {
+        self.distinct
     }
 }
 
@@ -300,13 +312,18 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
         }
     }
 
-    // [office_hours.NAME]
+    // [office_hours.NAME]: one compiler for all, so that each zone is scanned
+    // once and identical definitions share one compiled schedule.
     let mut names: FxHashMap<String, usize> = FxHashMap::default();
     match table.get("office_hours") {
         None => {}
         Some(toml::Value::Table(t)) => {
+            let mut compiler = office_hours::Compiler::new();
+            names.reserve(t.len());
+            settings.office_hours.schedules.reserve(t.len());
+            settings.schedules.reserve(t.len());
             for (name, value) in t {
-                match office_hours::compile(name, value) {
+                match compiler.compile(name, value) {
                     Ok(s) => {
                         names.insert(name.clone(), settings.office_hours.schedules.len());
                         settings.office_hours.schedules.push(s.clone());
@@ -315,6 +332,7 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
                     Err(errs) => errors.extend(errs),
                 }
             }
+            settings.office_hours.distinct = compiler.distinct();
         }
         Some(_) => {
             errors.push("office_hours: expected a table of schedules ([office_hours.NAME])".into())

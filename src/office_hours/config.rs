@@ -32,7 +32,7 @@ const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// One configured interval of local wall-clock time, relative to the local
 /// midnight of the date it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Interval {
     /// Seconds after local midnight, `0..86_400`.
     pub start: i64,
@@ -62,8 +62,9 @@ fn hhmm(secs: i64) -> String {
 /// The weekly intervals of one version: index 0 is Monday.
 pub(crate) type Week = [Vec<Interval>; 7];
 
-/// A set of weekly intervals and the local date from which it holds.
-#[derive(Debug, Clone)]
+/// A set of weekly intervals and the local date from which it holds; each
+/// day's intervals sorted by start.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RawVersion {
     /// Days since 1970-01-01 of `effective_from`; `None` for the base day keys.
     pub effective_from: Option<i64>,
@@ -71,7 +72,10 @@ pub(crate) struct RawVersion {
 }
 
 /// A validated schedule in plain numbers (dates as days since 1970-01-01).
-#[derive(Debug, Clone)]
+/// Canonical: two tables that mean the same schedule (keys, holidays or
+/// versions in another order, duplicate holidays, quoted or bare dates) give
+/// equal values, which is how identical schedules are found and shared.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RawSchedule {
     pub tz: Tz,
     /// The base day keys first, then the versions by increasing `effective_from`.
@@ -167,17 +171,16 @@ fn parse_range(text: &str) -> Result<(i64, i64), String> {
 
 /// Parse a date string `YYYY-MM-DD` (or a TOML local date) into days since 1970-01-01.
 fn parse_date_value(v: &Value) -> Result<i64, String> {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.to_string(),
-        other => {
-            return Err(format!(
-                "expected a date string \"YYYY-MM-DD\", found {}",
-                type_name(other)
-            ));
+    match v {
+        Value::String(s) => parse_date_str(s),
+        Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
+            parse_date_str(&dt.to_string())
         }
-    };
-    parse_date_str(&text)
+        other => Err(format!(
+            "expected a date string \"YYYY-MM-DD\", found {}",
+            type_name(other)
+        )),
+    }
 }
 
 fn parse_date_str(text: &str) -> Result<i64, String> {
@@ -322,8 +325,8 @@ fn parse_week(table: &toml::Table, prefix: &str, errors: &mut Errors) -> Week {
     let mut week: Week = Default::default();
     let mut placed = Vec::new();
     for (wd, day) in DAY_KEYS.iter().enumerate() {
-        let key = format!("{prefix}.{day}");
         let Some(v) = table.get(*day) else { continue };
+        let key = format!("{prefix}.{day}");
         let items = parse_items(v, &key, "e.g. [\"09:00-17:30\"]", errors);
         for Item {
             key,
@@ -350,6 +353,10 @@ fn parse_week(table: &toml::Table, prefix: &str, errors: &mut Errors) -> Week {
         }
     }
     check_overlaps(placed, Some(WEEK), errors);
+    // Canonical order (no two intervals of a valid day start together).
+    for day in &mut week {
+        day.sort_by_key(|iv| iv.start);
+    }
     week
 }
 
@@ -479,6 +486,7 @@ pub(crate) fn parse(name: &str, value: &Value) -> Result<RawSchedule, Vec<String
                 ),
             ),
             Some(items) => {
+                holidays.reserve_exact(items.len());
                 for (i, item) in items.iter().enumerate() {
                     match parse_date_value(item) {
                         Ok(d) => holidays.push(d),

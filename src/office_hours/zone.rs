@@ -8,6 +8,11 @@
 //! from there to year 9999, which still catches any change chrono-tz could
 //! report there. A [`ZoneCache`] lets several schedules in one zone share the
 //! work; it is a plain value owned by the caller, not a global.
+//!
+//! Each transition skips or repeats a window of wall-clock time; the windows
+//! are grouped by their position in the week and their length
+//! ([`Zone::classes`]), so that a schedule can weigh a class once rather than
+//! every transition (`Compiled::transition_steps`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
-use super::config::DAY;
+use super::config::{DAY, WEEK};
 
 /// First instant a query is answered for (1970-01-01T00:00:00Z).
 pub(crate) const MIN_T: i64 = 0;
@@ -36,6 +41,27 @@ pub(crate) struct Zone {
     pub(crate) times: Vec<i64>,
     /// `offsets[i]` (seconds east of UTC) holds on `[times[i], times[i + 1])`.
     pub(crate) offsets: Vec<i64>,
+    /// `windows[i]`: the wall-clock time that transition `i + 1` skips or
+    /// repeats.
+    pub(crate) windows: Vec<Window>,
+    /// The distinct shapes of the windows: one representative `(lo, len)`
+    /// per distinct (position in the week, length). A zone changes its
+    /// clocks at a few fixed local weekdays and times, so there are a handful
+    /// (two for Europe/Dublin), whatever the number of transitions.
+    pub(crate) classes: Vec<(i64, i64)>,
+}
+
+/// The local wall-clock time `[lo, hi)` between the readings just before
+/// and just after a transition: skipped when clocks go forward, repeated
+/// when they go back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub(crate) lo: i64,
+    pub(crate) hi: i64,
+    /// Clocks go back (the window is repeated).
+    pub(crate) fold: bool,
+    /// Index into [`Zone::classes`]: the same position in the week and length.
+    pub(crate) class: u32,
 }
 
 /// The zone's UTC offset at `t` (seconds east), by chrono-tz.
@@ -81,7 +107,32 @@ impl Zone {
             a = hi;
             oa = oh;
         }
-        Zone { times, offsets }
+        let mut windows = Vec::with_capacity(times.len().saturating_sub(1));
+        let mut classes = Vec::new();
+        let mut class_of: HashMap<(i64, i64), u32> = HashMap::new();
+        for (pair, &t) in offsets.windows(2).zip(times.iter().skip(1)) {
+            let &[before, after] = pair else { continue };
+            let (lo, hi) = (t + before.min(after), t + before.max(after));
+            let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
+            let class = *class_of
+                .entry((lo.rem_euclid(WEEK), hi - lo))
+                .or_insert_with(|| {
+                    classes.push((lo, hi - lo));
+                    next
+                });
+            windows.push(Window {
+                lo,
+                hi,
+                fold: before > after,
+                class,
+            });
+        }
+        Zone {
+            times,
+            offsets,
+            windows,
+            classes,
+        }
     }
 
     /// Number of offset changes found.
