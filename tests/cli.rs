@@ -465,7 +465,7 @@ fn an_endless_config_file_is_refused_with_the_size_limit_and_exit_2() {
         .args(["--config", "/dev/zero", "check-config"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("larger than 64 MiB"));
+        .stderr(predicates::str::contains("larger than 256 MiB"));
 }
 
 #[test]
