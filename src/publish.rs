@@ -243,9 +243,10 @@ fn check_existing(out: &Path, ours: &[&str]) -> Result<(), PublishError> {
     for entry in fs::read_dir(out).map_err(PublishError::io("cannot list", out))? {
         let entry = entry.map_err(PublishError::io("cannot list", out))?;
         let name = entry.file_name();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
         let is_ours = name
             .to_str()
-            .is_some_and(|n| ours.contains(&n) && entry.file_type().is_ok_and(|t| t.is_file()));
+            .is_some_and(|n| is_file && (ours.contains(&n) || is_old_leftover(n, ours)));
         if !is_ours {
             foreign.push(name.to_string_lossy().into_owned());
         }
@@ -265,6 +266,16 @@ fn check_existing(out: &Path, ours: &[&str]) -> Result<(), PublishError> {
         out.display(),
         foreign[..shown].join(", ")
     )))
+}
+
+/// `.<file>.old-<pid>`: what convstats 0.1 left inside the directory when
+/// killed while replacing its files; removed with the rest of the old set.
+fn is_old_leftover(name: &str, ours: &[&str]) -> bool {
+    name.strip_prefix('.')
+        .and_then(|n| n.rsplit_once(".old-"))
+        .is_some_and(|(file, pid)| {
+            ours.contains(&file) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// Removes the staging and retired directories that killed runs left
@@ -429,6 +440,10 @@ mod tests {
             Publish::begin(Path::new(".."), OURS).unwrap_err(),
             PublishError::Unusable(_)
         ));
+        // What an earlier version left while replacing its files is ours.
+        fs::remove_file(out.join("notes.md")).unwrap();
+        fs::write(out.join(".a.txt.old-4242"), "older").unwrap();
+        drop(Publish::begin(&out, OURS).unwrap());
     }
 
     #[cfg(unix)]

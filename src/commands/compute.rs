@@ -55,7 +55,7 @@ impl std::fmt::Display for ComputeSummary {
             // outputs replace the previous ones. Said, so nobody is surprised.
             write!(
                 f,
-                "\nno input lines were read: the outputs now hold an empty set (the previous outputs were replaced)"
+                "\nno input lines were read: the outputs now hold an empty set (any previous outputs were replaced)"
             )?;
         }
         Ok(())
