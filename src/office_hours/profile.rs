@@ -71,14 +71,12 @@ impl Profile {
         let n = self.starts.partition_point(|&s| s <= x);
         match n.checked_sub(1) {
             None => 0,
-            Some(k) => {
-                let (s, e, b) = (
-                    self.starts.get(k).copied().unwrap_or(0),
-                    self.ends.get(k).copied().unwrap_or(0),
-                    self.before.get(k).copied().unwrap_or(0),
-                );
-                b + x.min(e) - s
-            }
+            Some(k) => match (self.starts.get(k), self.ends.get(k), self.before.get(k)) {
+                (Some(&s), Some(&e), Some(&b)) => b + x.min(e) - s,
+                // k < n <= starts.len(), and the three lists are built
+                // together: a miss is a bug, never a count of 0.
+                _ => unreachable!("office-hours profile lists of different lengths"),
+            },
         }
     }
 }
