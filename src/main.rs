@@ -1,9 +1,9 @@
 //! The `convstats` command line: parses arguments and calls the library.
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use convstats::commands::es::{ConnectionArgs, WriterArgs};
 use convstats::commands::{
-    self, Failure, backfill::BackfillArgs, compute::ComputeArgs, synth::GenArgs,
+    self, Failure, backfill::BackfillArgs, compute::ComputeArgs, dlq::DlqArgs, setup::SetupArgs,
+    synth::GenArgs,
 };
 use convstats::config;
 use std::io::{IsTerminal, Write};
@@ -52,37 +52,14 @@ enum Command {
     /// Rebuild both Elasticsearch index families from NDJSON files and swap the aliases at once
     Backfill(BackfillArgs),
     /// Apply the index templates; create the first indices and aliases when absent
-    Setup {
-        #[command(flatten)]
-        conn: ConnectionArgs,
-    },
+    Setup(SetupArgs),
     /// The dead-letter file: list it, or send its entries again
-    Dlq {
-        #[command(subcommand)]
-        action: DlqAction,
-    },
+    #[command(subcommand)]
+    Dlq(DlqArgs),
     /// Validate the configuration and print each schedule's weekly open hours
     CheckConfig,
     /// Write deterministic synthetic Intercom conversations (NDJSON) to stdout
     Gen(GenArgs),
-}
-
-#[derive(Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per run
-enum DlqAction {
-    /// Print every dead letter and a count per error type
-    List {
-        /// The dead-letter file [default: ./convstats-dead-letters.ndjson]
-        #[arg(long, env = "CONVSTATS_DEAD_LETTER_FILE")]
-        dead_letter_file: Option<PathBuf>,
-    },
-    /// Send every dead letter again; keep only those that fail again
-    Replay {
-        #[command(flatten)]
-        conn: ConnectionArgs,
-        #[command(flatten)]
-        writer: WriterArgs,
-    },
 }
 
 fn init_logging(cli: &Cli) {
@@ -126,25 +103,19 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Setup { conn } => {
-            let report = commands::setup::run(conn, &settings)?;
+        Command::Setup(args) => {
+            let report = commands::setup::run(args, &settings)?;
             if cli.quiet == 0 {
                 say(commands::setup::describe(&report).trim_end());
             }
             Ok(())
         }
-        Command::Dlq {
-            action: DlqAction::List { dead_letter_file },
-        } => {
-            let path = commands::es::dead_letter_path(dead_letter_file.as_deref(), &settings);
-            print_out(&commands::dlq::list(&path)?)
-        }
-        Command::Dlq {
-            action: DlqAction::Replay { conn, writer },
-        } => {
-            let summary = commands::dlq::replay(conn, writer, &settings)?;
-            let (es, _) = conn.resolve(&settings)?;
-            let path = writer.resolve(&settings, &es)?.dead_letter_path;
+        Command::Dlq(DlqArgs::List { dead_letter_file }) => print_out(&commands::dlq::list(
+            dead_letter_file.as_deref(),
+            &settings,
+        )?),
+        Command::Dlq(DlqArgs::Replay { conn, writer }) => {
+            let (summary, path) = commands::dlq::replay(conn, writer, &settings)?;
             if cli.quiet == 0 {
                 say(&commands::dlq::describe_replay(&summary, &path));
             }

@@ -2,15 +2,36 @@
 //! entries again and keep only those that fail again.
 
 use super::Failure;
-use super::es::{ConnectionArgs, WriterArgs, connect, failure, runtime};
+use super::es::{ConnectionArgs, WriterArgs, connect, dead_letter_path, failure, runtime};
 use crate::config::Settings;
 use crate::elasticsearch::dead_letter::{self, ReplaySummary};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// `dlq list`: one line per dead letter and a count per error type.
-pub fn list(path: &Path) -> Result<String, Failure> {
+/// `convstats dlq list | replay`.
+#[derive(Debug, Clone, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+pub enum DlqArgs {
+    /// Print every dead letter and a count per error type
+    List {
+        /// The dead-letter file [default: ./convstats-dead-letters.ndjson]
+        #[arg(long, env = "CONVSTATS_DEAD_LETTER_FILE")]
+        dead_letter_file: Option<PathBuf>,
+    },
+    /// Send every dead letter again; keep only those that fail again
+    Replay {
+        #[command(flatten)]
+        conn: ConnectionArgs,
+        #[command(flatten)]
+        writer: WriterArgs,
+    },
+}
+
+/// `dlq list`: one line per dead letter and a count per error type, of the
+/// file `--dead-letter-file` (else the config file's, else the default).
+pub fn list(dead_letter_file: Option<&Path>, settings: &Settings) -> Result<String, Failure> {
+    let path = &dead_letter_path(dead_letter_file, settings);
     let letters = dead_letter::list(path).map_err(failure)?;
     let mut out = String::new();
     let mut by_type: BTreeMap<(u16, String), u64> = BTreeMap::new();
@@ -38,21 +59,22 @@ pub fn list(path: &Path) -> Result<String, Failure> {
     Ok(out)
 }
 
-/// `dlq replay`.
+/// `dlq replay`: what it did, and the dead-letter file it read.
 pub fn replay(
     conn: &ConnectionArgs,
     writer: &WriterArgs,
     settings: &Settings,
-) -> Result<ReplaySummary, Failure> {
+) -> Result<(ReplaySummary, PathBuf), Failure> {
     let (config, _) = conn.resolve(settings)?;
     let bulk = writer.resolve(settings, &config)?;
     let path = bulk.dead_letter_path.clone();
-    runtime()?.block_on(async {
+    let summary = runtime()?.block_on(async {
         let client = connect(&config).await?;
         dead_letter::replay(&client, &path, bulk)
             .await
             .map_err(failure)
-    })
+    })?;
+    Ok((summary, path))
 }
 
 /// The summary printed after `dlq replay`.

@@ -6,9 +6,16 @@ use super::es::{ConnectionArgs, connect, failure, runtime};
 use crate::config::Settings;
 use crate::elasticsearch::setup::{SetupReport, setup};
 
+/// `convstats setup`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub conn: ConnectionArgs,
+}
+
 /// Runs `setup`; the report says what was created and what already existed.
-pub fn run(conn: &ConnectionArgs, settings: &Settings) -> Result<SetupReport, Failure> {
-    let (config, aliases) = conn.resolve(settings)?;
+pub fn run(args: &SetupArgs, settings: &Settings) -> Result<SetupReport, Failure> {
+    let (config, aliases) = args.conn.resolve(settings)?;
     runtime()?.block_on(async {
         let client = connect(&config).await?;
         setup(&client, &aliases).await.map_err(failure)
