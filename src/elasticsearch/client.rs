@@ -360,17 +360,21 @@ impl EsClient {
             let result = self
                 .send_within(method, path, query, body.clone(), what, timeout)
                 .await;
-            let (status, problem) = match &result {
-                Err(EsError::Transport { reason, .. }) => (None, reason.clone()),
-                Ok(raw) => (
-                    Some(raw.status),
-                    format!("HTTP {}: {}", raw.status, raw.error_reason()),
-                ),
+            let status = match &result {
+                Err(EsError::Transport { .. }) => None,
+                Ok(raw) => Some(raw.status),
                 Err(_) => return result,
             };
             if policy::on_control(method, status) == ControlDecision::Return {
                 return result;
             }
+            // Described only when it is retried: a successful answer's body
+            // (a search page, say) is not parsed a second time.
+            let problem = match &result {
+                Ok(raw) => format!("HTTP {}: {}", raw.status, raw.error_reason()),
+                Err(EsError::Transport { reason, .. }) => reason.clone(),
+                Err(e) => e.to_string(),
+            };
             let delay = backoff.delay(attempt);
             let elapsed = started.elapsed();
             if self
