@@ -165,17 +165,14 @@ impl Publish {
             sync(&path)?;
         }
         sync(&self.staging)?;
-        let replaced = match fs::symlink_metadata(&self.out) {
-            Ok(_) => {
-                exchange(&self.staging, &self.out, &self.retired)?;
-                true
-            }
+        let previous = match fs::symlink_metadata(&self.out) {
+            Ok(_) => Some(exchange(&self.staging, &self.out, &self.retired)?),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::rename(&self.staging, &self.out).map_err(PublishError::io(
                     "cannot move the new outputs to",
                     &self.out,
                 ))?;
-                false
+                None
             }
             Err(e) => {
                 return Err(PublishError::Io {
@@ -186,13 +183,16 @@ impl Publish {
             }
         };
         self.committed = true;
-        if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync(parent)?;
+        // The new set is in place and complete; a failed sync of the parent
+        // only weakens what survives a power loss, so it is said, not failed.
+        if let Some(parent) = self.out.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Err(e) = sync(parent)
+        {
+            tracing::warn!("{e}; the new outputs are in place, but may not survive a power loss");
         }
-        if !replaced {
+        let Some(old) = previous else {
             return Ok(Retired(None));
-        }
-        let old = self.retired.clone();
+        };
         let remove = move || {
             if let Err(e) = fs::remove_dir_all(&old) {
                 tracing::warn!(
@@ -309,18 +309,20 @@ fn sync(path: &Path) -> Result<(), PublishError> {
         .map_err(PublishError::io("cannot sync", path))
 }
 
-/// Puts `staging` in place of `out`; afterwards the previous set is at
-/// `retired`.
-fn exchange(staging: &Path, out: &Path, retired: &Path) -> Result<(), PublishError> {
+/// Puts `staging` in place of `out`; returns where the previous set now
+/// lies (`retired`, or `staging` itself when it could not be renamed). Once
+/// the new set is in place nothing fails; before, nothing has changed (the
+/// fallback puts the previous set back when its second rename fails).
+fn exchange(staging: &Path, out: &Path, retired: &Path) -> Result<PathBuf, PublishError> {
     #[cfg(target_os = "linux")]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         match renameat_with(CWD, staging, CWD, out, RenameFlags::EXCHANGE) {
             Ok(()) => {
-                return fs::rename(staging, retired).map_err(PublishError::io(
-                    "cannot move the previous outputs to",
-                    retired,
-                ));
+                return Ok(match fs::rename(staging, retired) {
+                    Ok(()) => retired.to_path_buf(),
+                    Err(_) => staging.to_path_buf(),
+                });
             }
             // The file system (or kernel) cannot exchange: two renames below.
             Err(e)
@@ -340,7 +342,15 @@ fn exchange(staging: &Path, out: &Path, retired: &Path) -> Result<(), PublishErr
         "cannot move the previous outputs aside from",
         out,
     ))?;
-    fs::rename(staging, out).map_err(PublishError::io("cannot move the new outputs to", out))
+    if let Err(e) = fs::rename(staging, out) {
+        let _ = fs::rename(retired, out);
+        return Err(PublishError::Io {
+            what: "cannot move the new outputs to",
+            path: out.to_path_buf(),
+            source: e,
+        });
+    }
+    Ok(retired.to_path_buf())
 }
 
 #[cfg(test)]
