@@ -16,7 +16,9 @@
 /// The text to print for `raw`, a URL or something that was meant to be one.
 pub fn url(raw: &str) -> String {
     let raw = raw.trim();
-    let authority_start = match raw.find("://") {
+    // A "://" counts only after a real scheme (RFC 3986: a letter, then
+    // letters, digits, '+', '-' or '.'): a password may hold "://" itself.
+    let authority_start = match raw.find("://").filter(|&i| is_scheme(&raw[..i])) {
         Some(i) => i + 3,
         None if raw.starts_with("//") => 2,
         None => 0,
@@ -36,6 +38,12 @@ pub fn url(raw: &str) -> String {
         Ok(u) if u.has_host() && u.username().is_empty() && u.password().is_none() => u.to_string(),
         _ => NOT_SHOWN.to_string(),
     }
+}
+
+fn is_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
 /// `text` with every `http://` or `https://` URL in it redacted by [`url`]
@@ -79,6 +87,8 @@ mod tests {
             ("http://u:s3@cr@et@host:1/p", "http://***@host:1/p"),
             ("http://:s3cr@##*0", "http://***@(not shown)"),
             ("  http://u:s3cret@host  ", "http://***@host"),
+            ("elastic:s3=A://*x@127.0.0.1:1", "***@127.0.0.1:1"),
+            ("http://u:a://b@host", "http://***@host"),
         ];
         for (raw, shown) in cases {
             assert_eq!(url(raw), shown, "{raw}");

@@ -162,3 +162,50 @@ fn the_help_of_every_command_with_urls_hides_the_environment_value() {
         assert!(!printed.contains(secret), "{cmd}: {printed}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 20_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The redaction alone, over many more shapes than the commands can be
+    /// run with: whatever a URL holding the secret looks like, what
+    /// `redact::url` and `redact::text` make of it holds none of it.
+    #[test]
+    fn the_shown_form_of_a_url_never_contains_its_password(
+        secret in secret_strategy(),
+        shape in 0u8..9,
+        user in "[a-z]{0,8}",
+    ) {
+        let url = url(shape, &user, &secret);
+        let shown = convstats::redact::url(&url);
+        prop_assert!(leaks(&shown, &secret).is_none(), "{url:?} shown as {shown:?}");
+        // `redact::text` is for other libraries' messages, which quote the
+        // http(s) URL they were given.
+        if url.trim().to_ascii_lowercase().starts_with("http") {
+            let quoted = convstats::redact::text(&format!("error for url ({url}): refused"));
+            prop_assert!(leaks(&quoted, &secret).is_none(), "{url:?} quoted as {quoted:?}");
+        }
+    }
+}
+
+/// Inputs the random search above once found leaking, run every time.
+#[test]
+fn a_password_holding_a_scheme_separator_is_not_printed() {
+    for secret in ["ZqAAa=A://*AAA", "Zq9://x@y://zAAA", "Zq1a:b://c#dAAA"] {
+        for command in [vec!["setup"], vec!["dlq", "replay"]] {
+            for shape in [0, 3, 4, 5] {
+                let dir = tempfile::tempdir().unwrap();
+                let url = url(shape, "elastic", secret);
+                let printed = run(Source::Flag, &url, &command, false, dir.path());
+                assert!(!printed.is_empty());
+                assert!(
+                    leaks(&printed, secret).is_none(),
+                    "{url:?} {command:?}:\n{printed}"
+                );
+            }
+        }
+    }
+}
