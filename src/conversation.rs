@@ -253,19 +253,17 @@ impl Merger {
         self.states.len()
     }
 
-    /// Every conversation state with its key, in no particular order.
-    pub fn into_states(self) -> impl Iterator<Item = (ConversationKey, Box<ConversationState>)> {
-        self.states.into_iter()
-    }
-
-    /// The merged conversations sorted by key (deleted ones left out).
-    pub fn finish_sorted(self) -> Vec<Conversation> {
-        let mut out: Vec<Conversation> = self
-            .states
-            .into_iter()
-            .filter_map(|(k, s)| s.finish(k))
-            .collect();
-        out.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        out
+    /// The merged conversations, in no particular order, and how many
+    /// conversations were deleted (and so left out).
+    pub fn finish(self) -> (Vec<Conversation>, u64) {
+        let mut convs = Vec::with_capacity(self.states.len());
+        let mut deleted = 0u64;
+        for (key, state) in self.states {
+            match state.finish(key) {
+                Some(c) => convs.push(c),
+                None => deleted += 1,
+            }
+        }
+        (convs, deleted)
     }
 }

@@ -3,6 +3,7 @@
 //! Data flows one way (spec README): `record` (parse, validate) →
 //! `conversation` (merge) → `metrics` (pure, with `office_hours`) →
 //! `document` (new, legacy, CSV row) → sinks at the edges.
+pub mod aggregate;
 pub mod commands;
 pub mod config;
 pub mod conversation;

@@ -4,11 +4,12 @@
 //! Conversations are rendered in parallel chunks (metrics + serialization)
 //! and written in key order, so memory holds one chunk of documents at a time.
 
+use crate::aggregate::ByWorkspace;
 use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::document::{self, csv_writer};
 use crate::record::Rejection;
-use crate::report::{self, RunSummary, Stats};
+use crate::report::{self, RunSummary};
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -38,7 +39,7 @@ struct Rendered {
     new: Vec<u8>,
     legacy: Vec<u8>,
     csv: Vec<u8>,
-    stats: Stats,
+    stats: ByWorkspace,
 }
 
 /// A buffer from the writer's returns, or a new one.
@@ -61,7 +62,7 @@ fn render(
         new: buffer(pool, convs.len() * 800),
         legacy: buffer(pool, convs.len() * 1300),
         csv: Vec::new(),
-        stats: Stats::default(),
+        stats: ByWorkspace::default(),
     };
     let mut csv = csv_writer(buffer(pool, convs.len() * 500));
     for c in convs {
@@ -119,8 +120,8 @@ pub fn write_all(
     // faults on fresh memory for every chunk.
     let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<u8>>(3 * 2 * CHUNK / TASK);
     let written = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<Stats> {
-            let mut stats = Stats::default();
+        let writer = scope.spawn(move || -> io::Result<ByWorkspace> {
+            let mut stats = ByWorkspace::default();
             for parts in rx {
                 for part in parts {
                     new.write_all(&part.new)?;

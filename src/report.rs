@@ -1,75 +1,8 @@
-//! The `report.html` summary: statistics gathered while documents are written
-//! (pure accumulation) and a self-contained HTML page built from them.
+//! The `report.html` summary: a self-contained HTML page built from the
+//! aggregates (`aggregate.rs`) gathered while the documents are written.
 
-use crate::conversation::Conversation;
-use crate::metrics::{Metrics, median};
-use std::collections::BTreeMap;
+use crate::aggregate::{ByWorkspace, Measure};
 use std::fmt::Write as _;
-
-/// Per-workspace statistics.
-#[derive(Debug, Clone, Default)]
-pub struct WorkspaceStats {
-    pub conversations: u64,
-    pub inbound: u64,
-    pub with_contact_reply: u64,
-    pub with_admin_reply: u64,
-    pub closed: u64,
-    pub reopens: u64,
-    pub by_message_type: BTreeMap<&'static str, u64>,
-    pub first_response_time: Vec<i64>,
-    pub first_response_time_ooo: Vec<i64>,
-    pub time_to_last_close: Vec<i64>,
-    pub time_to_last_close_ooo: Vec<i64>,
-}
-
-/// Statistics over all conversations, by workspace.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    pub workspaces: BTreeMap<String, WorkspaceStats>,
-}
-
-impl Stats {
-    /// Adds one conversation.
-    pub fn add(&mut self, c: &Conversation, m: &Metrics) {
-        let ws = self
-            .workspaces
-            .entry(c.key.workspace_id.to_string())
-            .or_default();
-        ws.conversations += 1;
-        ws.inbound += u64::from(m.inbound);
-        ws.with_contact_reply += u64::from(m.first_contact_reply_at.is_some());
-        ws.with_admin_reply += u64::from(m.first_admin_reply_at.is_some());
-        ws.closed += u64::from(m.last_close_at.is_some());
-        ws.reopens += m.count_reopens;
-        *ws.by_message_type
-            .entry(m.message_type.map_or("(none)", |t| t.as_str()))
-            .or_default() += 1;
-        ws.first_response_time.extend(m.time_to_admin_reply.plain);
-        ws.first_response_time_ooo.extend(m.time_to_admin_reply.ooo);
-        ws.time_to_last_close.extend(m.time_to_last_close.plain);
-        ws.time_to_last_close_ooo.extend(m.time_to_last_close.ooo);
-    }
-
-    /// Adds everything `other` gathered.
-    pub fn merge(&mut self, other: Stats) {
-        for (k, o) in other.workspaces {
-            let ws = self.workspaces.entry(k).or_default();
-            ws.conversations += o.conversations;
-            ws.inbound += o.inbound;
-            ws.with_contact_reply += o.with_contact_reply;
-            ws.with_admin_reply += o.with_admin_reply;
-            ws.closed += o.closed;
-            ws.reopens += o.reopens;
-            for (t, n) in o.by_message_type {
-                *ws.by_message_type.entry(t).or_default() += n;
-            }
-            ws.first_response_time.extend(o.first_response_time);
-            ws.first_response_time_ooo.extend(o.first_response_time_ooo);
-            ws.time_to_last_close.extend(o.time_to_last_close);
-            ws.time_to_last_close_ooo.extend(o.time_to_last_close_ooo);
-        }
-    }
-}
 
 /// What the run read, for the page header.
 #[derive(Debug, Clone, Default)]
@@ -112,18 +45,8 @@ pub fn human(seconds: Option<i64>) -> String {
     }
 }
 
-fn percentile(values: &[i64], p: usize) -> Option<i64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_unstable();
-    let idx = (v.len() - 1) * p / 100;
-    v.get(idx).copied()
-}
-
 /// Builds the self-contained report page.
-pub fn render_html(stats: &Stats, run: &RunSummary) -> String {
+pub fn render_html(stats: &ByWorkspace, run: &RunSummary) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -152,17 +75,17 @@ caption{{text-align:left;font-weight:bold}}small{{color:#666}}</style></head><bo
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(name),
-            ws.conversations,
-            ws.inbound,
-            ws.with_contact_reply,
-            ws.with_admin_reply,
-            ws.closed,
-            ws.reopens,
-            human(median(&ws.first_response_time)),
-            human(median(&ws.first_response_time_ooo)),
-            human(percentile(&ws.first_response_time, 90)),
-            human(median(&ws.time_to_last_close)),
-            human(median(&ws.time_to_last_close_ooo)),
+            ws.counts.conversations,
+            ws.counts.inbound,
+            ws.counts.with_contact_reply,
+            ws.counts.with_admin_reply,
+            ws.counts.closed,
+            ws.counts.reopens,
+            human(ws.distribution(Measure::FirstResponse).median()),
+            human(ws.distribution(Measure::FirstResponseOoo).median()),
+            human(ws.distribution(Measure::FirstResponse).percentile(90)),
+            human(ws.distribution(Measure::TimeToLastClose).median()),
+            human(ws.distribution(Measure::TimeToLastCloseOoo).median()),
         );
     }
     h.push_str("</table><table><caption>By message type</caption><tr><th>workspace</th><th>message type</th><th>conversations</th></tr>");

@@ -1,7 +1,7 @@
 //! Intercom's own example conversations (tests/fixtures/README.md): all
 //! accepted, and our first contact reply agrees with Intercom's.
 
-use convstats::conversation::{Merger, seq};
+mod common;
 use convstats::metrics::{self, BotIds};
 use convstats::office_hours::Schedule;
 use convstats::record::parse_line;
@@ -26,12 +26,9 @@ fn our_first_contact_reply_equals_intercom_s_where_it_has_one() {
             continue;
         };
         let id = v["id"].as_str().unwrap_or_default().to_string();
-        let mut m = Merger::new();
-        m.apply(
-            parse_line(line.as_bytes()).unwrap().unwrap(),
-            seq(0, i as u64 + 1),
-        );
-        let conv = m.finish_sorted().pop().unwrap();
+        let conv = common::merge_ndjson(line.as_bytes().to_vec())
+            .pop()
+            .unwrap();
         let ours = metrics::compute(&conv, &BotIds::default(), &Schedule::always_open())
             .first_contact_reply_at;
         if id == "456" {

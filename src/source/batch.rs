@@ -125,26 +125,14 @@ impl BatchMerge {
             .into_iter()
             .map(|shard| match shard.into_inner() {
                 Ok(m) => m,
-                Err(p) => p.into_inner(),
+                // `load` returns before finishing when a worker panicked.
+                Err(_) => unreachable!("a merge shard was poisoned by a panicked worker"),
             })
             .collect();
         let mut out = Vec::with_capacity(mergers.iter().map(Merger::len).sum());
         let finished: Vec<(Vec<Conversation>, u64)> = {
             use rayon::prelude::*;
-            mergers
-                .into_par_iter()
-                .map(|merger| {
-                    let mut convs = Vec::with_capacity(merger.len());
-                    let mut gone = 0u64;
-                    for (key, state) in merger.into_states() {
-                        match state.finish(key) {
-                            Some(c) => convs.push(c),
-                            None => gone += 1,
-                        }
-                    }
-                    (convs, gone)
-                })
-                .collect()
+            mergers.into_par_iter().map(Merger::finish).collect()
         };
         tracing::trace!("shards finished");
         for (convs, gone) in finished {

@@ -2,10 +2,12 @@
 //! through the library's real parse → merge → metrics path.
 #![allow(dead_code)]
 
-use convstats::conversation::{Conversation, Merger, seq};
+use convstats::conversation::Conversation;
 use convstats::metrics::{self, BotIds, Metrics};
 use convstats::office_hours::Schedule;
-use convstats::record::{self, Id};
+use convstats::record::Id;
+use convstats::source::batch::{BatchMerge, WorkerReport};
+use convstats::source::blocks::Block;
 use serde_json::{Value, json};
 
 /// A base instant: 2023-11-14T22:13:20Z.
@@ -47,17 +49,34 @@ pub fn bare(id: &str, part_type: &str, dt: i64, author_type: &str) -> Value {
     p
 }
 
-/// Parses and merges `lines` (one JSON record each, in read order).
+/// Parses and merges `lines` (one JSON record each, in read order) the way
+/// a run does: one block of lines through the batch merge, finished and
+/// sorted by key.
 pub fn merge(lines: &[Value]) -> Vec<Conversation> {
-    let mut m = Merger::new();
-    for (i, l) in lines.iter().enumerate() {
-        let text = serde_json::to_vec(l).unwrap();
-        let rec = record::parse_line(&text)
-            .unwrap_or_else(|e| panic!("line {} rejected: {e}", i + 1))
-            .expect("not blank");
-        m.apply(rec, seq(0, i as u64 + 1));
+    let mut data = Vec::new();
+    for l in lines {
+        serde_json::to_writer(&mut data, l).unwrap();
+        data.push(b'\n');
     }
-    m.finish_sorted()
+    merge_ndjson(data)
+}
+
+/// The same for NDJSON text.
+pub fn merge_ndjson(data: Vec<u8>) -> Vec<Conversation> {
+    let batch = BatchMerge::new();
+    let mut report = WorkerReport::default();
+    batch.ingest(
+        Block::Lines {
+            source: 0,
+            first_line: 1,
+            data,
+        },
+        &mut report,
+    );
+    if let Some(r) = report.rejections.first() {
+        panic!("line {} rejected: {}", r.line, r.reason);
+    }
+    batch.finish().0
 }
 
 /// Metrics of the single conversation `lines` describe, with `bots`.
