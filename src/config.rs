@@ -296,7 +296,8 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
-/// Parses and validates configuration text.
+/// Parses and validates configuration text: each known section by its own
+/// function, every error of every section collected.
 pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
     let table: toml::Table = text
         .parse()
@@ -312,37 +313,73 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
             ));
         }
     }
+    let schedules = table.get("office_hours").and_then(toml::Value::as_table);
+    let names = match table.get("office_hours") {
+        Some(v) => parse_office_hours(v, &mut settings, &mut errors),
+        None => FxHashMap::default(),
+    };
+    if let Some(v) = table.get("workspaces") {
+        parse_workspaces(v, &names, schedules, &mut settings, &mut errors);
+    }
+    parse_bots(table.get("bots"), &mut settings, &mut errors);
+    if let Some(v) = table.get("elasticsearch") {
+        settings.elasticsearch = parse_elasticsearch(v, &mut errors);
+    }
 
-    // [office_hours.NAME]: one compiler for all, so that each zone is scanned
-    // once and identical definitions share one compiled schedule.
+    if errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// `[office_hours.NAME]`: one compiler for all, so that each zone is scanned
+/// once and identical definitions share one compiled schedule. Returns the
+/// index of each schedule that compiled, by name.
+fn parse_office_hours(
+    value: &toml::Value,
+    settings: &mut Settings,
+    errors: &mut Vec<String>,
+) -> FxHashMap<String, usize> {
     let mut names: FxHashMap<String, usize> = FxHashMap::default();
-    match table.get("office_hours") {
-        None => {}
-        Some(toml::Value::Table(t)) => {
-            let mut compiler = office_hours::Compiler::new();
-            names.reserve(t.len());
-            settings.office_hours.schedules.reserve(t.len());
-            settings.schedules.reserve(t.len());
-            for (name, value) in t {
-                match compiler.compile(name, value) {
-                    Ok(s) => {
-                        names.insert(name.clone(), settings.office_hours.schedules.len());
-                        settings.office_hours.schedules.push(s.clone());
-                        settings.schedules.push((name.clone(), s));
-                    }
-                    Err(errs) => errors.extend(errs),
-                }
+    let Some(t) = value.as_table() else {
+        errors.push("office_hours: expected a table of schedules ([office_hours.NAME])".into());
+        return names;
+    };
+    let mut compiler = office_hours::Compiler::new();
+    names.reserve(t.len());
+    settings.office_hours.schedules.reserve(t.len());
+    settings.schedules.reserve(t.len());
+    for (name, value) in t {
+        match compiler.compile(name, value) {
+            Ok(s) => {
+                names.insert(name.clone(), settings.office_hours.schedules.len());
+                settings.office_hours.schedules.push(s.clone());
+                settings.schedules.push((name.clone(), s));
             }
-            settings.office_hours.distinct = compiler.distinct();
-        }
-        Some(_) => {
-            errors.push("office_hours: expected a table of schedules ([office_hours.NAME])".into())
+            Err(errs) => errors.extend(errs),
         }
     }
+    settings.office_hours.distinct = compiler.distinct();
+    names
+}
+
+/// `[workspaces.ID]`: which schedule each workspace uses. A workspace
+/// without `office_hours` uses the default workspace's schedule: only
+/// entries with their own schedule go into `by_workspace`.
+fn parse_workspaces(
+    value: &toml::Value,
+    names: &FxHashMap<String, usize>,
+    schedules: Option<&toml::Table>,
+    settings: &mut Settings,
+    errors: &mut Vec<String>,
+) {
+    let Some(t) = value.as_table() else {
+        errors.push("workspaces: expected a table of workspaces ([workspaces.ID])".into());
+        return;
+    };
     let defined = || {
-        let n: Vec<&str> = table
-            .get("office_hours")
-            .and_then(toml::Value::as_table)
+        let n: Vec<&str> = schedules
             .map(|t| t.keys().map(String::as_str).collect())
             .unwrap_or_default();
         if n.is_empty() {
@@ -351,60 +388,50 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
             n.join(", ")
         }
     };
-
-    // [workspaces.ID]
-    match table.get("workspaces") {
-        None => {}
-        Some(toml::Value::Table(t)) => {
-            for (ws, value) in t {
-                if ws.contains(':') {
-                    errors.push(format!(
-                        "workspaces.{ws}: a workspace id cannot contain ':' (it separates document ids)"
-                    ));
-                }
-                let Some(entry) = value.as_table() else {
-                    errors.push(format!("workspaces.{ws}: expected a table"));
-                    continue;
-                };
-                for k in entry.keys().filter(|k| k.as_str() != "office_hours") {
-                    errors.push(format!(
-                        "workspaces.{ws}.{k}: unknown key; the only key is office_hours"
-                    ));
-                }
-                match entry.get("office_hours") {
-                    None => settings.workspaces.push((ws.clone(), None)),
-                    Some(toml::Value::String(name)) => match names.get(name) {
-                        Some(&i) => {
-                            settings.office_hours.by_workspace.insert(ws.clone(), i);
-                            if ws == "default" {
-                                settings.office_hours.fallback = Some(i);
-                            }
-                            settings.workspaces.push((ws.clone(), Some(name.clone())));
-                        }
-                        None if table.get("office_hours").and_then(|o| o.get(name)).is_some() => {
-                            // The schedule exists but failed to compile: already reported.
-                        }
-                        None => errors.push(format!(
-                            "workspaces.{ws}.office_hours: unknown schedule \"{name}\"; defined schedules: {}",
-                            defined()
-                        )),
-                    },
-                    Some(_) => errors.push(format!(
-                        "workspaces.{ws}.office_hours: expected the name of a schedule (a string)"
-                    )),
-                }
-            }
+    for (ws, value) in t {
+        if ws.contains(':') {
+            errors.push(format!(
+                "workspaces.{ws}: a workspace id cannot contain ':' (it separates document ids)"
+            ));
         }
-        Some(_) => {
-            errors.push("workspaces: expected a table of workspaces ([workspaces.ID])".into())
+        let Some(entry) = value.as_table() else {
+            errors.push(format!("workspaces.{ws}: expected a table"));
+            continue;
+        };
+        for k in entry.keys().filter(|k| k.as_str() != "office_hours") {
+            errors.push(format!(
+                "workspaces.{ws}.{k}: unknown key; the only key is office_hours"
+            ));
+        }
+        match entry.get("office_hours") {
+            None => settings.workspaces.push((ws.clone(), None)),
+            Some(toml::Value::String(name)) => match names.get(name) {
+                Some(&i) => {
+                    settings.office_hours.by_workspace.insert(ws.clone(), i);
+                    if ws == "default" {
+                        settings.office_hours.fallback = Some(i);
+                    }
+                    settings.workspaces.push((ws.clone(), Some(name.clone())));
+                }
+                None if schedules.is_some_and(|t| t.contains_key(name)) => {
+                    // The schedule exists but failed to compile: already reported.
+                }
+                None => errors.push(format!(
+                    "workspaces.{ws}.office_hours: unknown schedule \"{name}\"; defined schedules: {}",
+                    defined()
+                )),
+            },
+            Some(_) => errors.push(format!(
+                "workspaces.{ws}.office_hours: expected the name of a schedule (a string)"
+            )),
         }
     }
-    // A workspace without office_hours uses the default workspace's schedule:
-    // only entries with their own schedule are in `by_workspace`.
+}
 
-    // [bots]
+/// `[bots]`: the author ids that are bots; a warning when there are none.
+fn parse_bots(value: Option<&toml::Value>, settings: &mut Settings, errors: &mut Vec<String>) {
     let mut bot_ids = Vec::new();
-    match table.get("bots") {
+    match value {
         None => {}
         Some(toml::Value::Table(t)) => {
             for k in t.keys().filter(|k| k.as_str() != "author_ids") {
@@ -435,16 +462,6 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
         );
     }
     settings.bots = BotIds::new(bot_ids);
-
-    if let Some(v) = table.get("elasticsearch") {
-        settings.elasticsearch = parse_elasticsearch(v, &mut errors);
-    }
-
-    if errors.is_empty() {
-        Ok(settings)
-    } else {
-        Err(ConfigErrors(errors))
-    }
 }
 
 #[cfg(test)]
