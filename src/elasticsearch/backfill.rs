@@ -330,8 +330,9 @@ async fn finalize(
 fn step(name: &str, e: EsError, half_built: Vec<String>) -> EsError {
     EsError::Step {
         step: format!("backfill: {name}"),
-        reason: e.to_string(),
+        cause: Box::new(e),
         half_built,
+        deleted: Vec::new(),
     }
 }
 
@@ -348,11 +349,9 @@ async fn fail(
                 tracing::warn!(indices = ?half_built, "backfill failed: half-built indices deleted (--cleanup)");
                 return EsError::Step {
                     step: format!("backfill: {name}"),
-                    reason: format!(
-                        "{e}; the aliases were left untouched and the half-built indices {} were deleted",
-                        half_built.join(", ")
-                    ),
+                    cause: Box::new(e),
                     half_built: Vec::new(),
+                    deleted: half_built,
                 };
             }
             Err(del) => {

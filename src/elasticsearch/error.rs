@@ -94,23 +94,31 @@ pub enum EsError {
         source: std::io::Error,
     },
     /// A backfill or setup step failed; `half_built` lists concrete indices
-    /// that were created and are not behind any alias.
-    #[error("{step} failed: {reason}{}", half_built_note(.half_built))]
+    /// that were created and are not behind any alias, `deleted` those that
+    /// were and have been deleted (`--cleanup`).
+    #[error("{step} failed: {cause}{}", indices_note(.half_built, .deleted))]
     Step {
         step: String,
-        reason: String,
+        #[source]
+        cause: Box<EsError>,
         half_built: Vec<String>,
+        deleted: Vec<String>,
     },
 }
 
-fn half_built_note(indices: &[String]) -> String {
-    if indices.is_empty() {
-        String::new()
-    } else {
+fn indices_note(half_built: &[String], deleted: &[String]) -> String {
+    if !deleted.is_empty() {
+        format!(
+            "; the aliases were left untouched and the half-built indices {} were deleted",
+            deleted.join(", ")
+        )
+    } else if !half_built.is_empty() {
         format!(
             "; the aliases were left untouched; half-built indices: {} (delete them, or rerun with --cleanup)",
-            indices.join(", ")
+            half_built.join(", ")
         )
+    } else {
+        String::new()
     }
 }
 
