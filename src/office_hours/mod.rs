@@ -143,7 +143,12 @@ impl Consts {
     #[inline]
     fn at(&self, j: usize) -> i64 {
         match self {
-            Consts::Dense(c) => c.get(j).copied().unwrap_or(0),
+            Consts::Dense(c) => {
+                // One constant per transition of the zone (an invariant of
+                // `Consts::new`): a miss is a bug, never a zero.
+                debug_assert!(j < c.len(), "transition {j} of {}", c.len());
+                c.get(j).copied().unwrap_or(0)
+            }
             Consts::Sparse(steps) => {
                 let m = steps.partition_point(|&(s, _)| s as usize <= j);
                 m.checked_sub(1)
@@ -434,6 +439,7 @@ impl Compiled {
             let version_change = self.versions.get(n).is_some_and(|v| v.from_local <= w.hi);
             let open = match n.checked_sub(1).and_then(|v| by_class.get(v)) {
                 Some(row) if !special && !version_change => {
+                    debug_assert!((w.class as usize) < row.len(), "window class out of range");
                     row.get(w.class as usize).copied().unwrap_or(0)
                 }
                 _ => self.g(w.hi) - self.g(w.lo),
@@ -487,6 +493,7 @@ impl Compiled {
         let t = t.clamp(MIN_T, END_T);
         let n = self.zone.times.partition_point(|&x| x <= t);
         let j = n.saturating_sub(1);
+        debug_assert!(j < self.zone.offsets.len(), "a zone has an offset per transition");
         let o = self.zone.offsets.get(j).copied().unwrap_or(0);
         self.g(t + o) + self.consts.at(j)
     }
