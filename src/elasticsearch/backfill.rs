@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::bulk::{BulkMetrics, BulkOp, BulkWriter, MetricsSnapshot, OpOutcome};
 use super::client::{EsClient, Method};
@@ -276,7 +276,8 @@ async fn finalize(
     sent: u64,
     dead: u64,
 ) -> Result<u64, EsError> {
-    let settings: Value = templates::steady_settings(family)?;
+    let settings = serde_json::to_value(templates::steady_settings(family)?)
+        .map_err(|e| EsError::Internal(format!("encoding the settings of {index}: {e}")))?;
     client
         .json_ok(
             Method::Put,

@@ -3,7 +3,9 @@
 //! `PUT _index_template/<alias>`, and the field list they map — used by the
 //! mapping-coverage tests and by backfill to restore index settings.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use super::client::{EsClient, Method};
 use super::config::Aliases;
@@ -53,17 +55,67 @@ pub fn render(family: Family, alias: &str) -> Result<Value, EsError> {
     })
 }
 
-/// The mapped fields and their types, in file order.
+/// The parts of a template file convstats reads back.
+#[derive(Debug, Deserialize)]
+struct TemplateFile {
+    template: Template,
+}
+
+#[derive(Debug, Deserialize)]
+struct Template {
+    settings: TemplateSettings,
+    mappings: Mappings,
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateSettings {
+    index: SteadySettings,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mappings {
+    properties: BTreeMap<String, FieldMapping>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FieldMapping {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// The index settings a backfill loads without (no refresh, no replicas)
+/// and restores from the template afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SteadySettings {
+    pub refresh_interval: String,
+    pub number_of_replicas: u32,
+}
+
+/// A `PUT <index>/_settings` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsBody {
+    pub index: SteadySettings,
+}
+
+fn parsed(family: Family) -> Result<Template, EsError> {
+    serde_json::from_value::<TemplateFile>(render(family, "x")?)
+        .map(|f| f.template)
+        .map_err(|e| {
+            EsError::Internal(format!(
+                "mappings/convstats-{}.json lacks what convstats reads back: {e}",
+                family.name()
+            ))
+        })
+}
+
+/// The mapped fields and their types, in name order.
 pub fn mapped_fields(family: Family) -> Vec<(String, String)> {
-    let Ok(v) = render(family, "x") else {
-        return Vec::new();
-    };
-    v["template"]["mappings"]["properties"]
-        .as_object()
-        .map(|props| {
-            props
-                .iter()
-                .map(|(k, p)| (k.clone(), p["type"].as_str().unwrap_or("").to_string()))
+    parsed(family)
+        .map(|t| {
+            t.mappings
+                .properties
+                .into_iter()
+                .map(|(k, p)| (k, p.kind))
                 .collect()
         })
         .unwrap_or_default()
@@ -71,15 +123,10 @@ pub fn mapped_fields(family: Family) -> Vec<(String, String)> {
 
 /// The template's `refresh_interval` and `number_of_replicas` (what backfill
 /// restores after loading).
-pub fn steady_settings(family: Family) -> Result<Value, EsError> {
-    let v = render(family, "x")?;
-    let index = &v["template"]["settings"]["index"];
-    Ok(serde_json::json!({
-        "index": {
-            "refresh_interval": index["refresh_interval"].clone(),
-            "number_of_replicas": index["number_of_replicas"].clone(),
-        }
-    }))
+pub fn steady_settings(family: Family) -> Result<SettingsBody, EsError> {
+    Ok(SettingsBody {
+        index: parsed(family)?.settings.index,
+    })
 }
 
 /// Checks one document against the family's mapping the way Elasticsearch's
@@ -143,4 +190,24 @@ pub async fn apply(client: &EsClient, aliases: &Aliases) -> Result<(), EsError> 
         tracing::info!(template = alias, "index template applied");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_templates_read_back_their_steady_settings_and_fields() {
+        for family in Family::ALL {
+            let s = steady_settings(family).expect("template reads back");
+            assert_eq!(s.index.refresh_interval, "1s");
+            assert_eq!(s.index.number_of_replicas, 1);
+            let fields = mapped_fields(family);
+            assert!(
+                fields
+                    .iter()
+                    .any(|(f, t)| f == "workspace_id" && t == "keyword")
+            );
+        }
+    }
 }

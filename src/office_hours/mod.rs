@@ -493,7 +493,10 @@ impl Compiled {
         let t = t.clamp(MIN_T, END_T);
         let n = self.zone.times.partition_point(|&x| x <= t);
         let j = n.saturating_sub(1);
-        debug_assert!(j < self.zone.offsets.len(), "a zone has an offset per transition");
+        debug_assert!(
+            j < self.zone.offsets.len(),
+            "a zone has an offset per transition"
+        );
         let o = self.zone.offsets.get(j).copied().unwrap_or(0);
         self.g(t + o) + self.consts.at(j)
     }
