@@ -145,6 +145,12 @@ mod tests {
     use super::*;
     use crate::elasticsearch::bulk::response::parse;
 
+    fn bulk_statuses_decide(statuses: &[u16], want: RequestDecision) {
+        for &s in statuses {
+            assert_eq!(on_bulk_status(s), want, "{s}");
+        }
+    }
+
     /// The decision for each item of a real bulk response body.
     fn items(body: &str, actions: &[Action]) -> Vec<ItemDecision> {
         let (_, items) = parse(body.as_bytes(), actions.len()).unwrap();
@@ -198,35 +204,27 @@ mod tests {
 
     #[test]
     fn bulk_502_503_504_retry_without_halving() {
-        for s in [502, 503, 504] {
-            assert_eq!(
-                on_bulk_status(s),
-                RequestDecision::Retry {
-                    backpressure: false
-                },
-                "{s}"
-            );
-        }
+        bulk_statuses_decide(
+            &[502, 503, 504],
+            RequestDecision::Retry {
+                backpressure: false,
+            },
+        );
     }
 
     #[test]
     fn bulk_401_403_retry_so_credentials_can_be_fixed() {
-        for s in [401, 403] {
-            assert_eq!(
-                on_bulk_status(s),
-                RequestDecision::Retry {
-                    backpressure: false
-                },
-                "{s}"
-            );
-        }
+        bulk_statuses_decide(
+            &[401, 403],
+            RequestDecision::Retry {
+                backpressure: false,
+            },
+        );
     }
 
     #[test]
     fn bulk_other_statuses_dead_letter_every_operation() {
-        for s in [400, 404, 405, 500, 501] {
-            assert_eq!(on_bulk_status(s), RequestDecision::DeadLetterAll, "{s}");
-        }
+        bulk_statuses_decide(&[400, 404, 405, 500, 501], RequestDecision::DeadLetterAll);
     }
 
     #[test]
