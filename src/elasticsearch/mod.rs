@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod policy;
+pub mod product;
 pub mod revision;
 pub mod setup;
 pub mod templates;

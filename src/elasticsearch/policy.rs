@@ -318,4 +318,41 @@ mod tests {
             );
         }
     }
+
+    fn recorded(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/engine/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn a_real_opensearch_answer_decides_like_the_table() {
+        // Written, stale (409), unknown field and bad date (400), stale
+        // versioned delete (409): tests/fixtures/engine/README.md.
+        let body = recorded("opensearch-2.19.6-bulk-errors.json");
+        let actions = [
+            Action::Index,
+            Action::Index,
+            Action::Index,
+            Action::Index,
+            Action::Delete,
+        ];
+        assert_eq!(
+            items(&body, &actions),
+            vec![
+                ItemDecision::Done(OpOutcome::Written),
+                ItemDecision::Done(OpOutcome::StaleSkipped),
+                ItemDecision::DeadLetter,
+                ItemDecision::DeadLetter,
+                ItemDecision::Done(OpOutcome::StaleSkipped),
+            ]
+        );
+        let body = recorded("opensearch-2.19.6-bulk-429.json");
+        assert_eq!(
+            items(&body, &[Action::Index; 2]),
+            vec![ItemDecision::Retry { backpressure: true }; 2]
+        );
+    }
 }
