@@ -23,6 +23,7 @@ pub mod error;
 pub mod policy;
 pub mod product;
 pub mod revision;
+pub mod scan;
 pub mod setup;
 pub mod templates;
 

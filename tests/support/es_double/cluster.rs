@@ -463,6 +463,40 @@ impl Cluster {
         Reply::ok(json!({"acknowledged": true, "shards_acknowledged": true, "index": name}))
     }
 
+    /// `PUT <index>/_mapping`: new fields are added to every index behind
+    /// `expr`; a field mapped with another type is refused (400
+    /// `illegal_argument_exception`), as the engine refuses it.
+    pub fn put_mapping(&mut self, expr: &str, body: &Value) -> Reply {
+        let names = match self.resolve(expr) {
+            Ok(n) => n,
+            Err(r) => return r,
+        };
+        let new_props = body["properties"].as_object().cloned().unwrap_or_default();
+        for name in &names {
+            let Some(idx) = self.indices.get(name) else { continue };
+            for (field, def) in &new_props {
+                let old = &idx.mappings["properties"][field]["type"];
+                if !old.is_null() && old != &def["type"] {
+                    return error(
+                        400,
+                        "illegal_argument_exception",
+                        &format!(
+                            "mapper [{field}] cannot be changed from type [{}] to [{}]",
+                            old.as_str().unwrap_or_default(),
+                            def["type"].as_str().unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
+        for name in &names {
+            if let Some(idx) = self.indices.get_mut(name) {
+                merge_properties(&mut idx.mappings, &json!({"properties": new_props}));
+            }
+        }
+        Reply::ok(json!({"acknowledged": true}))
+    }
+
     /// Concrete indices behind a comma list of names, aliases and wildcards.
     pub fn resolve(&self, expr: &str) -> Result<Vec<String>, Reply> {
         let mut out: Vec<String> = Vec::new();

@@ -709,6 +709,7 @@ fn route(inner: &Inner, method: &Method, path: &str, query: &str, body: &Value) 
         ("POST" | "GET", [index, "_refresh"]) => c.refresh(Some(index)),
         ("GET", [index, "_settings"]) => c.get_settings(index),
         ("PUT", [index, "_settings"]) => c.put_settings(index, body),
+        ("PUT" | "POST", [index, "_mapping"]) => c.put_mapping(index, body),
         ("GET" | "POST", [index, "_count"]) => c.count(index, body),
         ("GET" | "POST", ["_count"]) => c.count("_all", body),
         ("GET" | "POST", ["_search"]) => c.search(None, body),

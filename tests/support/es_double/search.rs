@@ -333,6 +333,10 @@ pub fn search(docs: Vec<Entry>, body: &Value, mappings: &Value, pit: bool) -> Re
             if sorted {
                 h["sort"] = json!(k);
             }
+            // `"version": true` adds each hit's version, as the engine does.
+            if body["version"] == json!(true) {
+                h["_version"] = json!(doc.version);
+            }
             h
         })
         .collect();
