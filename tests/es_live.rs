@@ -157,7 +157,13 @@ fn bulk_config(dir: &Path) -> BulkConfig {
 
 async fn refresh(t: &Target, index: &str) {
     t.client
-        .json_ok(Method::Post, &format!("/{index}/_refresh"), &[], None, "refresh")
+        .json_ok(
+            Method::Post,
+            &format!("/{index}/_refresh"),
+            &[],
+            None,
+            "refresh",
+        )
         .await
         .unwrap();
 }
@@ -475,7 +481,11 @@ async fn a_backfill_stores_every_document_as_compute_writes_it_restores_settings
             let alias = aliases.get(family);
             let behind = alias_targets(&t.client, alias).await.unwrap();
             assert_eq!(behind.len(), 1, "{}: {alias} → {behind:?}", t.name);
-            assert!(!before[i].contains(&behind[0]), "{}: {alias} not swapped", t.name);
+            assert!(
+                !before[i].contains(&behind[0]),
+                "{}: {alias} not swapped",
+                t.name
+            );
             for old in &before[i] {
                 let (status, _, _) = t
                     .client
@@ -530,15 +540,20 @@ async fn dead_letters_of_a_mapping_without_the_fields_are_replayed_once_the_mapp
         for i in 0..20u64 {
             let doc = new_doc("w1", &format!("c{i}"), i, 4);
             let id = format!("w1:c{i}");
-            w.send(BulkOp::index(&index, &id, 4, serde_json::to_vec(&doc).unwrap()))
-                .await
-                .unwrap();
+            w.send(BulkOp::index(
+                &index,
+                &id,
+                4,
+                serde_json::to_vec(&doc).unwrap(),
+            ))
+            .await
+            .unwrap();
             want.insert(id, doc);
         }
         let m = w.finish().await.unwrap().metrics;
         assert_eq!(m.dead_lettered, 20, "{}", t.name);
-        let fields = render(Family::New, prefix).unwrap()["template"]["mappings"]["properties"]
-            .clone();
+        let fields =
+            render(Family::New, prefix).unwrap()["template"]["mappings"]["properties"].clone();
         t.client
             .json_ok(
                 Method::Put,
@@ -654,25 +669,36 @@ async fn a_node_killed_in_the_middle_of_a_backfill_loses_nothing_or_leaves_the_a
     assert_eq!(code, 0, "{text}");
     let before = alias_targets(&t.client, &aliases.new).await.unwrap();
     let mut cmd = convstats(&t, prefix, dir.path());
-    cmd.args(["backfill", &input.to_string_lossy(), "--cleanup"])
+    cmd.env("CONVSTATS_GIVE_UP_AFTER", "40s")
+        .args(["backfill", &input.to_string_lossy(), "--cleanup"])
         .arg("--concurrency")
         .arg("2")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
-    // Wait until documents arrive in the new index, then kill the last node.
+    // Wait until the loading is well under way (indexing counted before
+    // any refresh), then kill the last node.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         let (status, body, _) = t
             .client
-            .json(Method::Get, &format!("/{}-*/_count", aliases.new), &[], None, "count")
+            .json(
+                Method::Get,
+                &format!("/{prefix}-*/_stats/indexing"),
+                &[],
+                None,
+                "indexing stats",
+            )
             .await
             .unwrap();
-        if status == 200 && body["count"].as_u64().unwrap_or(0) > 0 {
+        let indexed = body["_all"]["primaries"]["indexing"]["index_total"]
+            .as_u64()
+            .unwrap_or(0);
+        if status == 200 && indexed > n / 4 {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "no document arrived");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let victim = pids[2];
     eprintln!("killing node pid {victim} with SIGKILL");
@@ -712,8 +738,16 @@ async fn a_node_killed_in_the_middle_of_a_backfill_loses_nothing_or_leaves_the_a
                 .json(Method::Get, &format!("/{prefix}-*"), &[], None, "list")
                 .await
                 .unwrap();
-            let left: Vec<&String> = body.as_object().into_iter().flat_map(|o| o.keys()).collect();
-            assert_eq!(left.len(), 2, "half-built indices left after --cleanup: {left:?}");
+            let left: Vec<&String> = body
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .collect();
+            assert_eq!(
+                left.len(),
+                2,
+                "half-built indices left after --cleanup: {left:?}"
+            );
         }
         other => panic!("exit {other:?}: {text}"),
     }

@@ -269,6 +269,84 @@ where
     })
 }
 
+fn settings_replicas(family: Family) -> Result<u64, EsError> {
+    Ok(u64::from(
+        templates::steady_settings(family)?.index.number_of_replicas,
+    ))
+}
+
+/// `GET _cluster/health/<index>`, the fields read.
+#[derive(Debug, serde::Deserialize)]
+struct Health {
+    status: String,
+    #[serde(default)]
+    number_of_data_nodes: u64,
+    #[serde(default)]
+    unassigned_shards: u64,
+}
+
+/// Waits until every copy of `index` is active (green), or until as many
+/// are as the cluster has data nodes for: a replica that no node may hold
+/// (one node and one replica) leaves the index yellow, and that is accepted,
+/// as the cluster's own configuration. Gives up after the connection's
+/// give-up time with [`EsError::NotReplicated`].
+async fn wait_for_copies(client: &EsClient, index: &str, replicas: u64) -> Result<(), EsError> {
+    let started = std::time::Instant::now();
+    let give_up = client
+        .give_up_after()
+        .unwrap_or(std::time::Duration::from_secs(600));
+    let what = format!("waiting for the copies of {index}");
+    loop {
+        let (status, body, raw) = client
+            .json(
+                Method::Get,
+                &format!("/_cluster/health/{index}"),
+                &[("wait_for_status", "green"), ("timeout", "5s")],
+                None,
+                &what,
+            )
+            .await?;
+        // 408: the wait timed out; the body is the health all the same.
+        if status != 200 && status != 408 {
+            return Err(EsError::Status {
+                what,
+                status,
+                reason: raw.error_reason(),
+            });
+        }
+        let health: Health = serde_json::from_value(body).map_err(|e| EsError::Protocol {
+            what: what.clone(),
+            reason: format!("unexpected health answer: {e}"),
+        })?;
+        let enough_nodes_for_all = health.number_of_data_nodes > replicas;
+        match health.status.as_str() {
+            "green" => return Ok(()),
+            "yellow" if !enough_nodes_for_all => {
+                tracing::info!(
+                    index,
+                    data_nodes = health.number_of_data_nodes,
+                    replicas,
+                    "some replicas cannot be placed on this cluster; the index stays yellow"
+                );
+                return Ok(());
+            }
+            _ => {}
+        }
+        if started.elapsed() >= give_up {
+            return Err(EsError::NotReplicated {
+                index: index.to_string(),
+                status: health.status,
+                waited: format!("{:.0?}", started.elapsed()),
+                unassigned: health.unassigned_shards,
+                data_nodes: health.number_of_data_nodes,
+            });
+        }
+        // The engine waited up to 5 s; an engine that answers at once
+        // (red: a primary lost) is not asked again in a tight loop.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 async fn finalize(
     client: &EsClient,
     family: Family,
@@ -287,6 +365,7 @@ async fn finalize(
             &format!("restoring the settings of {index}"),
         )
         .await?;
+    wait_for_copies(client, index, settings_replicas(family)?).await?;
     client
         .json_ok(
             Method::Post,

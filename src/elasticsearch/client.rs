@@ -263,6 +263,11 @@ impl EsClient {
         })
     }
 
+    /// How long control calls are retried before giving up (`None`: never).
+    pub fn give_up_after(&self) -> Option<Duration> {
+        self.give_up_after
+    }
+
     /// The configured URLs without credentials, for messages.
     pub fn urls(&self) -> &str {
         &self.urls

@@ -65,6 +65,20 @@ pub enum EsError {
         sent: u64,
         dead: u64,
     },
+    /// The restored replicas of a loaded index did not all become active
+    /// although the cluster has the data nodes to hold them (a node lost
+    /// while loading, say): swapping would leave the aliases on an index
+    /// with fewer copies than configured, or none.
+    #[error(
+        "index {index} is {status} after {waited}: {unassigned} shard copies are unassigned although {data_nodes} data nodes could hold them (was a node lost?); check GET _cluster/allocation/explain"
+    )]
+    NotReplicated {
+        index: String,
+        status: String,
+        waited: String,
+        unassigned: u64,
+        data_nodes: u64,
+    },
     /// The cluster's state stands in the way (an index named like an
     /// alias, no free index name).
     #[error("{0}")]

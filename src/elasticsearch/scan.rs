@@ -76,7 +76,13 @@ pub async fn scan(
     let result = pages(client, &mut pit, index, page_size, &mut each).await;
     let (path, body) = product.close_pit(&pit);
     if let Err(e) = client
-        .json_ok(Method::Delete, path, &[], Some(&body), "closing a point in time")
+        .json_ok(
+            Method::Delete,
+            path,
+            &[],
+            Some(&body),
+            "closing a point in time",
+        )
         .await
     {
         // It expires by itself after the keep-alive.

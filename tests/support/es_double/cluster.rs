@@ -473,7 +473,9 @@ impl Cluster {
         };
         let new_props = body["properties"].as_object().cloned().unwrap_or_default();
         for name in &names {
-            let Some(idx) = self.indices.get(name) else { continue };
+            let Some(idx) = self.indices.get(name) else {
+                continue;
+            };
             for (field, def) in &new_props {
                 let old = &idx.mappings["properties"][field]["type"];
                 if !old.is_null() && old != &def["type"] {
@@ -495,6 +497,40 @@ impl Cluster {
             }
         }
         Reply::ok(json!({"acknowledged": true}))
+    }
+
+    /// `GET _cluster/health/<index>`: the double is one data node, so an
+    /// index with replicas is yellow (they cannot be placed) and one without
+    /// is green. A `wait_for_status` that is not met answers 408 with
+    /// `timed_out`, as the engine does when its wait times out.
+    pub fn health(&self, expr: &str, wait_for_status: Option<&str>) -> Reply {
+        let names = match self.resolve(expr) {
+            Ok(n) => n,
+            Err(r) => return r,
+        };
+        let replicas: u64 = names
+            .iter()
+            .filter_map(|n| self.indices.get(n))
+            .map(|i| {
+                i.settings
+                    .get("index.number_of_replicas")
+                    .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
+                    .unwrap_or(1)
+            })
+            .sum();
+        let status = if replicas > 0 { "yellow" } else { "green" };
+        let timed_out = wait_for_status == Some("green") && status != "green";
+        let mut r = Reply::ok(json!({
+            "cluster_name": "double", "status": status, "timed_out": timed_out,
+            "number_of_nodes": 1, "number_of_data_nodes": 1,
+            "active_primary_shards": names.len(), "active_shards": names.len(),
+            "relocating_shards": 0, "initializing_shards": 0,
+            "unassigned_shards": replicas,
+        }));
+        if timed_out {
+            r.status = 408;
+        }
+        r
     }
 
     /// Concrete indices behind a comma list of names, aliases and wildcards.

@@ -701,6 +701,9 @@ fn route(inner: &Inner, method: &Method, path: &str, query: &str, body: &Value) 
         ("GET", ["_index_template", name]) => c.get_template(Some(name)),
         ("DELETE", ["_index_template", name]) => c.delete_template(name),
         ("POST", ["_aliases"]) => c.update_aliases(body),
+        ("GET", ["_cluster", "health", index]) => {
+            c.health(index, query_param(query, "wait_for_status"))
+        }
         ("GET", ["_alias"]) => c.get_alias(None, None),
         ("GET", ["_alias", name]) => c.get_alias(None, Some(name)),
         ("GET", [index, "_alias"]) => c.get_alias(Some(index), None),
