@@ -610,6 +610,8 @@ async fn item_level_429s_and_413s_of_a_busy_engine_end_with_every_document_writt
         bulk.max_ops = 20_000;
         bulk.concurrency = 4;
         bulk.max_age = Duration::from_millis(500);
+        bulk.backoff_base = Duration::from_millis(50);
+        bulk.backoff_cap = Duration::from_secs(1);
         let n = 20_000;
         let report = backfill(
             &t.client,
