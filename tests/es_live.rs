@@ -36,6 +36,24 @@ use convstats::elasticsearch::{
 use serde_json::{Value, json};
 use support::EsDouble;
 use support::docs::{legacy_doc, new_doc};
+use support::logs::LogBuffer;
+
+/// Everything the library logs in this process at INFO and above (the
+/// writer runs on the runtime's threads, so a thread-local capture would
+/// miss it).
+fn logs() -> &'static LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = LogBuffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(buf.clone())
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buf
+    })
+}
 
 /// Where a scenario runs.
 struct Target {
@@ -604,7 +622,27 @@ async fn item_level_429s_and_413s_of_a_busy_engine_end_with_every_document_writt
         clean(&t, prefix).await;
         let aliases = Aliases::with_prefix(prefix);
         setup(&t.client, &aliases).await.unwrap();
+        // The limit is real: a 2 MB body is refused whole.
+        let big: String = (0..2000)
+            .map(|i| format!("{{\"index\":{{\"_index\":\"{prefix}-probe\",\"_id\":\"{i}\"}}}}\n{{\"k\":\"{}\"}}\n", "x".repeat(1000)))
+            .collect();
+        let answer = t
+            .client
+            .send(
+                Method::Post,
+                "/_bulk",
+                &[],
+                Some((
+                    Bytes::from(big),
+                    convstats::elasticsearch::client::BodyKind::Ndjson,
+                )),
+                "a body over the limit",
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 413, "{}", t.name);
         let dir = tempfile::tempdir().unwrap();
+        let logged_before = logs().contents().len();
         let mut bulk = bulk_config(dir.path());
         bulk.max_bytes = 4 * 1024 * 1024;
         bulk.max_ops = 20_000;
@@ -633,6 +671,13 @@ async fn item_level_429s_and_413s_of_a_busy_engine_end_with_every_document_writt
             report.metrics
         );
         assert_eq!(report.metrics.dead_lettered, 0, "{}", t.name);
+        let logged = logs().contents();
+        assert!(
+            logged[logged_before..]
+                .contains("bulk request too large (413): splitting it in halves"),
+            "{}: no 413 split",
+            t.name
+        );
         let found = read_back(&t, &aliases.new).await;
         let want: BTreeMap<String, Value> = (0..n)
             .map(|i| (format!("w1:c{i}"), new_doc("w1", &format!("c{i}"), i, 6)))
