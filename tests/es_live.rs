@@ -491,10 +491,24 @@ async fn a_backfill_stores_every_document_as_compute_writes_it_restores_settings
             alias_targets(&t.client, &aliases.new).await.unwrap(),
             alias_targets(&t.client, &aliases.legacy).await.unwrap(),
         ];
+        let alias_calls = || {
+            t.double.as_ref().map(|d| {
+                d.requests()
+                    .iter()
+                    .filter(|r| r.method == "POST" && r.path == "/_aliases")
+                    .count()
+            })
+        };
+        let calls_before = alias_calls();
         let mut cmd = convstats(&t, prefix, dir.path());
         cmd.args(["backfill", &input, "--delete-old", "--gzip"]);
         let (code, text) = run(cmd).await;
         assert_eq!(code, 0, "{}: {text}", t.name);
+        // Both aliases move in one `POST _aliases` (the engine does not say
+        // how many calls it got; the double does).
+        if let (Some(before), Some(after)) = (calls_before, alias_calls()) {
+            assert_eq!(after - before, 1, "one alias call for both families");
+        }
         for (i, family) in Family::ALL.into_iter().enumerate() {
             let alias = aliases.get(family);
             let behind = alias_targets(&t.client, alias).await.unwrap();
