@@ -212,6 +212,17 @@ pub enum Record {
     IgnoredEvent,
 }
 
+impl Record {
+    /// The conversation the record is about (`None` for an ignored event).
+    pub fn key(&self) -> Option<&ConversationKey> {
+        match self {
+            Record::Conversation(c) => Some(&c.key),
+            Record::Part { key, .. } | Record::Deleted(key) => Some(key),
+            Record::IgnoredEvent => None,
+        }
+    }
+}
+
 /// Removes a trailing `\r` and a leading byte-order mark; `None` for a blank
 /// line (empty or only white space).
 pub fn trim_line(line: &[u8]) -> Option<&[u8]> {

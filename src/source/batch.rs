@@ -46,10 +46,8 @@ impl BatchMerge {
     }
 
     fn apply(&self, record: Record, seq: conversation::Seq) -> bool {
-        let key = match &record {
-            Record::Conversation(c) => &c.key,
-            Record::Part { key, .. } | Record::Deleted(key) => key,
-            Record::IgnoredEvent => return false,
+        let Some(key) = record.key() else {
+            return false;
         };
         let shard = shard_of(key);
         match self.shards.get(shard).map(|m| m.lock()) {
