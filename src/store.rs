@@ -392,6 +392,37 @@ impl Store {
             .map_err(self.sql("clearing a dirty mark"))
     }
 
+    /// [`Store::mark_clean`] for many conversations in one transaction (one
+    /// fsync). Returns how many were cleared.
+    pub fn mark_clean_all(&mut self, done: &[(ConversationKey, u64)]) -> Result<u64, StoreError> {
+        let path = self.path.clone();
+        let sql = |what| {
+            let path = path.clone();
+            move |source| StoreError::Sql { path, what, source }
+        };
+        let tx = self.conn.transaction().map_err(sql("starting a write"))?;
+        let mut cleared = 0;
+        {
+            let mut clean = tx
+                .prepare_cached(
+                    "UPDATE conversations SET dirty = 0
+                     WHERE workspace_id = ?1 AND conversation_id = ?2 AND revision = ?3",
+                )
+                .map_err(sql("preparing a dirty-mark update"))?;
+            for (key, revision) in done {
+                cleared += clean
+                    .execute(params![
+                        key.workspace_id.as_str(),
+                        key.id.as_str(),
+                        *revision as i64
+                    ])
+                    .map_err(sql("clearing a dirty mark"))? as u64;
+            }
+        }
+        tx.commit().map_err(sql("committing"))?;
+        Ok(cleared)
+    }
+
     /// Gives every stored conversation a new revision and marks it dirty
     /// (an alias now points at another index: everything is written again,
     /// above any version a backfill wrote).

@@ -1,0 +1,144 @@
+//! The indexer of continuous ingestion: takes dirty conversations from the
+//! state store partition by partition, recomputes each with the pure core
+//! (the store's merge, then `document::metrics_for` and `render_pair`, the
+//! render path `compute` and `backfill` use), writes both documents through
+//! the aliases with the bulk writer (external version = the conversation's
+//! revision; deleted conversations are versioned deletes), and clears a
+//! conversation's dirty mark only once both of its operations are done
+//! (written, 409-skipped, already deleted, or dead-lettered), and only at
+//! the revision that was written: a conversation touched meanwhile stays
+//! dirty for the next pass.
+//!
+//! An edge: it holds the store (behind a mutex, never across an await) and
+//! talks to Elasticsearch.
+
+use std::sync::Mutex;
+
+use crate::config::Settings;
+use crate::document::{document_id, metrics_for, render_pair};
+use crate::elasticsearch::{Aliases, BulkConfig, BulkOp, BulkWriter, EsClient, EsError};
+use crate::record::ConversationKey;
+use crate::store::{Store, StoreError};
+
+/// What the indexer needs.
+#[derive(Clone)]
+pub struct IndexerConfig {
+    pub aliases: Aliases,
+    pub bulk: BulkConfig,
+    /// Dirty conversations taken from one partition at a time.
+    pub batch: usize,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Conversations whose two documents were written (or skipped as stale,
+    /// or dead-lettered).
+    pub indexed: u64,
+    /// Deleted conversations whose two documents were deleted.
+    pub deleted: u64,
+    /// Conversations touched again while being written: still dirty.
+    pub touched_meanwhile: u64,
+}
+
+/// Why a pass stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Elasticsearch(#[from] EsError),
+    #[error("the state store lock was poisoned by a panic elsewhere: a bug; restart serve")]
+    Poisoned,
+}
+
+fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, IndexError> {
+    store.lock().map_err(|_| IndexError::Poisoned)
+}
+
+/// One batch of one partition.
+struct Batch {
+    ops: Vec<BulkOp>,
+    /// Each conversation with the revision its operations carry.
+    done: Vec<(ConversationKey, u64)>,
+    /// How many of them are deletes.
+    deleted: u64,
+}
+
+/// One batch of one partition: the operations to send and what clears.
+fn prepare(
+    store: &Store,
+    partition: u32,
+    cfg: &IndexerConfig,
+    settings: &Settings,
+) -> Result<Batch, StoreError> {
+    let dirty = store.dirty(partition, cfg.batch.max(1))?;
+    let mut ops = Vec::with_capacity(dirty.len() * 2);
+    let mut done = Vec::with_capacity(dirty.len());
+    let mut deleted = 0;
+    for d in dirty {
+        let conversation = if d.deleted {
+            None
+        } else {
+            store.conversation(&d.key)?
+        };
+        match conversation {
+            Some(c) => {
+                let m = metrics_for(&c, settings);
+                let (new, legacy) = render_pair(&c, &m);
+                let id = document_id(&c);
+                ops.push(BulkOp::index(&cfg.aliases.new, &id, d.revision, new));
+                ops.push(BulkOp::index(&cfg.aliases.legacy, id, d.revision, legacy));
+            }
+            // Deleted, or known only from records that make no conversation.
+            None => {
+                let id = format!("{}:{}", d.key.workspace_id, d.key.id);
+                ops.push(BulkOp::delete(&cfg.aliases.new, &id, d.revision));
+                ops.push(BulkOp::delete(&cfg.aliases.legacy, id, d.revision));
+                deleted += 1;
+            }
+        }
+        done.push((d.key, d.revision));
+    }
+    Ok(Batch { ops, done, deleted })
+}
+
+/// One pass over every partition, each until it has no dirty conversation
+/// left that was dirty when the pass reached it.
+pub async fn index_once(
+    store: &Mutex<Store>,
+    client: &EsClient,
+    cfg: &IndexerConfig,
+    settings: &Settings,
+) -> Result<Pass, IndexError> {
+    let partitions = lock(store)?.partitions();
+    let mut pass = Pass::default();
+    for partition in 0..partitions {
+        loop {
+            let Batch { ops, done, deleted } = {
+                let guard = lock(store)?;
+                prepare(&guard, partition, cfg, settings)?
+            };
+            if done.is_empty() {
+                break;
+            }
+            let writer = BulkWriter::spawn(client.clone(), cfg.bulk.clone())?;
+            for op in ops {
+                writer.send(op).await?;
+            }
+            // Every operation has its outcome once the writer finished.
+            writer.finish().await?;
+            let cleared = lock(store)?.mark_clean_all(&done)?;
+            let meanwhile = done.len() as u64 - cleared;
+            pass.touched_meanwhile += meanwhile;
+            pass.deleted += deleted.min(cleared);
+            pass.indexed += cleared - deleted.min(cleared);
+            if meanwhile > 0 {
+                // Taken again by the next pass, so one busy conversation
+                // cannot hold this partition.
+                break;
+            }
+        }
+    }
+    Ok(pass)
+}
