@@ -19,6 +19,7 @@ pub mod record;
 pub mod redact;
 pub mod report;
 pub mod secret;
+pub mod serve;
 pub mod source;
 pub mod store;
 pub mod synth;

@@ -1,0 +1,198 @@
+//! `POST /v1/records` of `serve` over real HTTP (`src/serve/`): good lines
+//! are durable in the store before the 202, bad lines are reported with
+//! their numbers and never reject their neighbours, a missing or wrong token
+//! is a 401, a body over the limit a 413, and a full commit queue a 429 with
+//! `Retry-After`.
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use convstats::secret::Secret;
+use convstats::serve::commit::Committer;
+use convstats::serve::routes::{Ingest, router};
+use convstats::store::Store;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Server {
+    addr: std::net::SocketAddr,
+    store: Arc<Mutex<Store>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn server(token: Option<&str>, max_body: usize, backlog: usize) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Mutex::new(
+        Store::open(&dir.path().join("state.db"), Some(4)).unwrap(),
+    ));
+    let (committer, _task) = Committer::spawn(store.clone(), backlog);
+    let app = router(
+        Ingest {
+            committer,
+            token: token.map(|t| Arc::new(Secret::new(t))),
+        },
+        max_body,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        addr,
+        store,
+        _dir: dir,
+    }
+}
+
+/// Sends one request and returns the status, the headers and the body.
+async fn post(addr: std::net::SocketAddr, token: Option<&str>, body: &str) -> (u16, String, Value) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let req = format!(
+        "POST /v1/records HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+fn conversation(id: &str) -> String {
+    let mut c = common::conversation(vec![common::part("1", "comment", 60, "admin")]);
+    c["id"] = id.into();
+    c.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn good_lines_are_durable_before_the_202_and_bad_lines_are_reported_by_number() {
+    let s = server(None, 1 << 20, 16).await;
+    let body = format!(
+        "{}\nnot json\n\n{}\n{{\"type\":\"conversation\"}}\n",
+        conversation("c1"),
+        conversation("c2")
+    );
+    let (status, _, answer) = post(s.addr, None, &body).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["accepted"], 2);
+    let lines: Vec<u64> = answer["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 5]);
+    assert!(answer["rejected"][0]["reason"].as_str().unwrap().len() > 3);
+    // Answered only after the commit: the store has both conversations.
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_wrong_token_is_a_401_and_nothing_is_stored() {
+    let s = server(Some("s3cret-token"), 1 << 20, 16).await;
+    for token in [None, Some("wrong"), Some("s3cret-tokeN")] {
+        let (status, _, answer) = post(s.addr, token, &conversation("c1")).await;
+        assert_eq!(status, 401, "{token:?}");
+        assert!(answer["error"].as_str().unwrap().contains("bearer token"));
+    }
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 0);
+    let (status, _, _) = post(s.addr, Some("s3cret-token"), &conversation("c1")).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_a_413() {
+    let s = server(None, 1000, 16).await;
+    let body = format!("{}\n", conversation("c1")).repeat(10);
+    let (status, _, _) = post(s.addr, None, &body).await;
+    assert_eq!(status, 413);
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_commit_queue_answers_429_with_retry_after_and_frees_up() {
+    let s = server(None, 1 << 20, 1).await;
+    // Hold the store: the committer takes one request and blocks on it, one
+    // more waits in the queue of one, the rest find it full.
+    let store = s.store.clone();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let _guard = store.lock().unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+    });
+    is_locked.recv().unwrap();
+    let requests: Vec<_> = (0..6)
+        .map(|i| {
+            let addr = s.addr;
+            tokio::spawn(async move { post(addr, None, &conversation(&format!("c{i}"))).await })
+        })
+        .collect();
+    holder.join().unwrap();
+    let mut statuses = Vec::new();
+    for r in requests {
+        let (status, head, _) = r.await.unwrap();
+        if status == 429 {
+            assert!(head.contains("retry-after: 1"), "{head}");
+        }
+        statuses.push(status);
+    }
+    let accepted = statuses.iter().filter(|&&s| s == 202).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(accepted >= 1, "{statuses:?}");
+    assert_eq!(
+        s.store.lock().unwrap().dirty_count().unwrap(),
+        accepted as u64,
+        "what was answered 202 is stored, nothing else"
+    );
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any bytes between good lines: no panic, every good line kept, every
+    /// other non-blank line rejected with its number.
+    #[test]
+    fn any_bytes_in_a_body_keep_the_good_lines_and_reject_the_rest(
+        garbage in prop::collection::vec(
+            prop::collection::vec(any::<u8>().prop_filter("no newline or brace", |b| *b != b'\n' && *b != b'{'), 0..40),
+            0..12,
+        ),
+        goods in prop::collection::vec(any::<bool>(), 0..12),
+    ) {
+        let mut body = Vec::new();
+        let mut expected_good = 0;
+        let mut bad_lines = Vec::new();
+        let mut n = 0u64;
+        for (i, g) in garbage.iter().enumerate() {
+            n += 1;
+            body.extend_from_slice(g);
+            body.push(b'\n');
+            if !g.iter().all(u8::is_ascii_whitespace) {
+                bad_lines.push(n);
+            }
+            if goods.get(i).copied().unwrap_or(false) {
+                n += 1;
+                body.extend_from_slice(conversation(&format!("c{i}")).as_bytes());
+                body.push(b'\n');
+                expected_good += 1;
+            }
+        }
+        let parsed = convstats::serve::ingest::parse_body(&body);
+        prop_assert_eq!(parsed.accepted.len(), expected_good);
+        let got: Vec<u64> = parsed.rejected.iter().map(|r| r.line).collect();
+        prop_assert_eq!(got, bad_lines);
+    }
+}
