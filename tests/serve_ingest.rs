@@ -21,6 +21,15 @@ struct Server {
 }
 
 async fn server(token: Option<&str>, max_body: usize, backlog: usize) -> Server {
+    server_with(token, None, max_body, backlog).await
+}
+
+async fn server_with(
+    token: Option<&str>,
+    webhook_secret: Option<&str>,
+    max_body: usize,
+    backlog: usize,
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Mutex::new(
         Store::open(&dir.path().join("state.db"), Some(4)).unwrap(),
@@ -30,6 +39,7 @@ async fn server(token: Option<&str>, max_body: usize, backlog: usize) -> Server 
         Ingest {
             committer,
             token: token.map(|t| Arc::new(Secret::new(t))),
+            webhook_secret: webhook_secret.map(|t| Arc::new(Secret::new(t))),
         },
         max_body,
     );
@@ -45,10 +55,19 @@ async fn server(token: Option<&str>, max_body: usize, backlog: usize) -> Server 
 
 /// Sends one request and returns the status, the headers and the body.
 async fn post(addr: std::net::SocketAddr, token: Option<&str>, body: &str) -> (u16, String, Value) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    send(addr, "/v1/records", &auth, body).await
+}
+
+async fn send(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, Value) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
-        "POST /v1/records HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
@@ -154,6 +173,69 @@ async fn a_full_commit_queue_answers_429_with_retry_after_and_frees_up() {
         s.store.lock().unwrap().dirty_count().unwrap(),
         accepted as u64,
         "what was answered 202 is stored, nothing else"
+    );
+}
+
+/// An Intercom delivery, pretty-printed as Intercom sends it.
+fn delivery() -> String {
+    let mut item = common::conversation(vec![common::part("1", "comment", 60, "admin")]);
+    item["id"] = "w7".into();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "type": "notification_event", "topic": "conversation.admin.replied",
+        "app_id": "app1", "created_at": common::T0 + 60, "data": {"item": item}
+    }))
+    .unwrap()
+}
+
+fn sign(secret: &str, body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_signed_with_the_secret_is_stored_and_any_other_is_a_401() {
+    let s = server_with(None, Some("client-secret"), 1 << 20, 16).await;
+    let body = delivery();
+    let path = "/v1/webhooks/intercom";
+    for header in [
+        String::new(),
+        format!("x-hub-signature: {}\r\n", sign("other", &body)),
+        format!(
+            "x-hub-signature: {}\r\n",
+            sign("client-secret", &format!("{body} "))
+        ),
+    ] {
+        let (status, _, answer) = send(s.addr, path, &header, &body).await;
+        assert_eq!(status, 401, "{header:?}: {answer}");
+    }
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 0);
+    let header = format!("x-hub-signature: {}\r\n", sign("client-secret", &body));
+    let (status, _, answer) = send(s.addr, path, &header, &body).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 1);
+    // A signed delivery that is no valid record: answered, not stored.
+    let bad = r#"{"type": "notification_event", "topic": "conversation.admin.replied"}"#;
+    let header = format!("x-hub-signature: {}\r\n", sign("client-secret", bad));
+    let (status, _, answer) = send(s.addr, path, &header, bad).await;
+    assert_eq!(status, 202);
+    assert_eq!(answer["rejected"][0]["line"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_configured_secret_no_webhook_is_accepted() {
+    let s = server(None, 1 << 20, 16).await;
+    let body = delivery();
+    let header = format!("x-hub-signature: {}\r\n", sign("", &body));
+    let (status, _, answer) = send(s.addr, "/v1/webhooks/intercom", &header, &body).await;
+    assert_eq!(status, 401);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("no webhook secret")
     );
 }
 

@@ -7,3 +7,4 @@
 pub mod commit;
 pub mod ingest;
 pub mod routes;
+pub mod signature;
