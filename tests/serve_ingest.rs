@@ -213,30 +213,66 @@ async fn a_webhook_signed_with_the_secret_is_stored_and_any_other_is_a_401() {
     assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 0);
     let header = format!("x-hub-signature: {}\r\n", sign("client-secret", &body));
     let (status, _, answer) = send(s.addr, path, &header, &body).await;
-    assert_eq!(status, 202, "{answer}");
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["accepted"], 1);
     assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 1);
     // A signed delivery that is no valid record: answered, not stored.
     let bad = r#"{"type": "notification_event", "topic": "conversation.admin.replied"}"#;
     let header = format!("x-hub-signature: {}\r\n", sign("client-secret", bad));
     let (status, _, answer) = send(s.addr, path, &header, bad).await;
-    assert_eq!(status, 202);
+    assert_eq!(status, 200);
     assert_eq!(answer["rejected"][0]["line"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_configured_secret_no_webhook_is_accepted() {
+async fn without_a_configured_secret_deliveries_are_not_checked_and_a_ping_is_answered() {
     let s = server(None, 1 << 20, 16).await;
-    let body = delivery();
-    let header = format!("x-hub-signature: {}\r\n", sign("", &body));
-    let (status, _, answer) = send(s.addr, "/v1/webhooks/intercom", &header, &body).await;
-    assert_eq!(status, 401);
-    assert!(
-        answer["error"]
-            .as_str()
-            .unwrap()
-            .contains("no webhook secret")
+    let (status, _, answer) = send(s.addr, "/v1/webhooks/intercom", "", &delivery()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["accepted"], 1);
+    let ping = r#"{"type": "notification_event", "topic": "ping", "app_id": "app1",
+        "created_at": 1700000000, "data": {"item": {"type": "ping", "message": "hi"}}}"#;
+    let (status, _, answer) = send(s.addr, "/v1/webhooks/intercom", "", ping).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["ignored"].as_u64()),
+        (Some(0), Some(1))
     );
+    // Intercom checks the URL with HEAD.
+    let mut c = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"HEAD /v1/webhooks/intercom HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).await.unwrap();
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_waits_for_room_instead_of_being_told_to_back_off() {
+    let s = server(None, 1 << 20, 1).await;
+    let store = s.store.clone();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let _guard = store.lock().unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+    });
+    is_locked.recv().unwrap();
+    let requests: Vec<_> = (0..5)
+        .map(|i| {
+            let addr = s.addr;
+            let mut d: Value = serde_json::from_str(&delivery()).unwrap();
+            d["data"]["item"]["id"] = format!("w{i}").into();
+            let body = d.to_string();
+            tokio::spawn(async move { send(addr, "/v1/webhooks/intercom", "", &body).await })
+        })
+        .collect();
+    holder.join().unwrap();
+    for r in requests {
+        assert_eq!(r.await.unwrap().0, 200);
+    }
+    assert_eq!(s.store.lock().unwrap().dirty_count().unwrap(), 5);
 }
 
 use proptest::prelude::*;

@@ -49,6 +49,7 @@ impl Committer {
     }
 
     /// Stores `lines`; returns, once they are durable, how many there were.
+    /// A full queue is [`SubmitError::Busy`] at once.
     pub async fn submit(&self, lines: Vec<Accepted>) -> Result<u64, SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -57,6 +58,22 @@ impl Committer {
                 mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
             })?;
+        Self::answer(answer).await
+    }
+
+    /// The same, waiting for room in the queue instead of refusing (for
+    /// senders that must never be told to back off, such as Intercom's
+    /// webhooks).
+    pub async fn submit_waiting(&self, lines: Vec<Accepted>) -> Result<u64, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { lines, reply })
+            .await
+            .map_err(|_| SubmitError::Stopped)?;
+        Self::answer(answer).await
+    }
+
+    async fn answer(answer: oneshot::Receiver<Result<u64, String>>) -> Result<u64, SubmitError> {
         answer
             .await
             .map_err(|_| SubmitError::Stopped)?

@@ -7,14 +7,16 @@
 //!   With a token configured, `Authorization: Bearer <token>` is required
 //!   (compared in constant time), else 401. A body over the limit is 413; a
 //!   full commit queue is 429 with `Retry-After: 1`; a failing store is 503.
-//! - `POST /v1/webhooks/intercom`: one Intercom notification (the raw body,
-//!   any JSON layout). `X-Hub-Signature: sha1=<hex>` must be the HMAC-SHA1
-//!   of the raw body with the configured webhook secret (constant-time
-//!   check), else 401; without a configured secret every delivery is
-//!   refused (401), never accepted unsigned. A valid delivery is stored
-//!   before the answer, `202` as above; a delivery that is not a valid
-//!   record is answered 202 with its rejection too (Intercom would only
-//!   send it again), and logged.
+//! - `POST /v1/webhooks/intercom` (cli.md): one Intercom notification (the
+//!   raw body, any JSON layout), `200` once stored. With a webhook secret
+//!   configured, `X-Hub-Signature: sha1=<hex>` must be the HMAC-SHA1 of the
+//!   raw body (constant-time check), else 401; without one, signatures are
+//!   not checked (`serve` warns at start). Never 429 (Intercom drops
+//!   deliveries after throttling): it waits for room in the commit queue
+//!   and answers 503 only when the store fails. `HEAD` answers 200 (Intercom
+//!   validates the URL so), a `ping` delivery is an ignored topic (200). A
+//!   delivery that is no valid record is answered 200 with its rejection
+//!   (Intercom would only send it again) and logged.
 //! - `GET /healthz`: 200 while the process runs.
 
 use std::sync::Arc;
@@ -35,7 +37,7 @@ use crate::secret::Secret;
 use crate::store::Accepted;
 
 /// The default limit of a request body.
-pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// What the routes share.
 #[derive(Clone)]
@@ -51,7 +53,10 @@ pub struct Ingest {
 pub fn router(state: Ingest, max_body: usize) -> Router {
     Router::new()
         .route("/v1/records", post(records))
-        .route("/v1/webhooks/intercom", post(webhook))
+        .route(
+            "/v1/webhooks/intercom",
+            post(webhook).head(|| async { StatusCode::OK }),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
@@ -80,22 +85,18 @@ async fn records(State(state): State<Ingest>, headers: HeaderMap, body: Bytes) -
             "missing or wrong bearer token (send Authorization: Bearer <token>)",
         );
     }
-    store_and_answer(&state, parse_body(&body)).await
+    store_and_answer(&state, parse_body(&body), Delivery::Records).await
 }
 
 async fn webhook(State(state): State<Ingest>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = &state.webhook_secret else {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "no webhook secret is configured, so no delivery can be verified",
-        );
-    };
-    let header = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
-    if !signature::valid(secret.expose().as_bytes(), &body, header) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong X-Hub-Signature (sha1=HMAC-SHA1 of the body with the app's client secret)",
-        );
+    if let Some(secret) = &state.webhook_secret {
+        let header = headers.get("x-hub-signature").and_then(|v| v.to_str().ok());
+        if !signature::valid(secret.expose().as_bytes(), &body, header) {
+            return problem(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong X-Hub-Signature (sha1=HMAC-SHA1 of the body with the app's client secret)",
+            );
+        }
     }
     let mut parsed = Parsed::default();
     match Accepted::parse(&body) {
@@ -106,14 +107,25 @@ async fn webhook(State(state): State<Ingest>, headers: HeaderMap, body: Bytes) -
             parsed.rejected.push(LineRejection { line: 1, reason });
         }
     }
-    store_and_answer(&state, parsed).await
+    store_and_answer(&state, parsed, Delivery::Webhook).await
+}
+
+/// Who sent a request: a webhook is never told to back off.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Records,
+    Webhook,
 }
 
 /// Stores what a request held and answers for it.
-async fn store_and_answer(state: &Ingest, parsed: Parsed) -> Response {
+async fn store_and_answer(state: &Ingest, parsed: Parsed, from: Delivery) -> Response {
     let accepted = parsed.accepted.len();
     if accepted > 0 {
-        match state.committer.submit(parsed.accepted).await {
+        let stored = match from {
+            Delivery::Records => state.committer.submit(parsed.accepted).await,
+            Delivery::Webhook => state.committer.submit_waiting(parsed.accepted).await,
+        };
+        match stored {
             Ok(_) => {}
             Err(SubmitError::Busy) => {
                 let mut r = problem(
@@ -127,8 +139,12 @@ async fn store_and_answer(state: &Ingest, parsed: Parsed) -> Response {
             Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
         }
     }
+    let status = match from {
+        Delivery::Records => StatusCode::ACCEPTED,
+        Delivery::Webhook => StatusCode::OK,
+    };
     (
-        StatusCode::ACCEPTED,
+        status,
         axum::Json(json!({
             "accepted": accepted,
             "ignored": parsed.ignored,
