@@ -296,12 +296,20 @@ async fn wait_for_copies(client: &EsClient, index: &str, replicas: u64) -> Resul
         .give_up_after()
         .unwrap_or(std::time::Duration::from_secs(600));
     let what = format!("waiting for the copies of {index}");
+    // The first question does not wait: a cluster without the nodes for
+    // every replica (one node) answers yellow at once, and that is final.
+    let mut wait = false;
     loop {
+        let query: &[(&str, &str)] = if wait {
+            &[("wait_for_status", "green"), ("timeout", "5s")]
+        } else {
+            &[]
+        };
         let (status, body, raw) = client
             .json(
                 Method::Get,
                 &format!("/_cluster/health/{index}"),
-                &[("wait_for_status", "green"), ("timeout", "5s")],
+                query,
                 None,
                 &what,
             )
@@ -341,9 +349,12 @@ async fn wait_for_copies(client: &EsClient, index: &str, replicas: u64) -> Resul
                 data_nodes: health.number_of_data_nodes,
             });
         }
-        // The engine waited up to 5 s; an engine that answers at once
-        // (red: a primary lost) is not asked again in a tight loop.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // From now on the engine waits up to 5 s per question; one that
+        // answers at once anyway is not asked again in a tight loop.
+        if wait {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        wait = true;
     }
 }
 
