@@ -17,6 +17,7 @@ use convstats::elasticsearch::{Aliases, BulkConfig, EsClient, EsConfig};
 use convstats::source::{Quiet, load};
 use serde_json::{Value, json};
 use support::EsDouble;
+use support::docs::lines_by_id;
 
 /// The binary with no Elasticsearch or config settings from the caller's
 /// environment.
@@ -77,23 +78,6 @@ fn examples() -> (String, String) {
             .to_string_lossy()
             .into_owned(),
     )
-}
-
-/// `_id` → document, from one of `compute`'s NDJSON files.
-fn lines_by_id(path: &Path) -> BTreeMap<String, Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let id = format!(
-                "{}:{}",
-                v["workspace_id"].as_str().unwrap(),
-                v["conversation_id"].as_str().unwrap()
-            );
-            (id, v)
-        })
-        .collect()
 }
 
 /// Asserts the alias's documents are exactly `expected`, all at one revision.

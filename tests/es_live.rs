@@ -35,7 +35,7 @@ use convstats::elasticsearch::{
 };
 use serde_json::{Value, json};
 use support::EsDouble;
-use support::docs::{legacy_doc, new_doc};
+use support::docs::{legacy_doc, lines_by_id, new_doc};
 use support::logs::LogBuffer;
 
 /// Everything the library logs in this process at INFO and above (the
@@ -275,26 +275,11 @@ async fn computed(dir: &Path, n: u64) -> (PathBuf, [BTreeMap<String, Value>; 2])
     ]);
     let (code, text) = run(cmd).await;
     assert_eq!(code, 0, "{text}");
-    let by_id = |file: &str| -> BTreeMap<String, Value> {
-        std::fs::read_to_string(dir.join("out").join(file))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                let id = format!(
-                    "{}:{}",
-                    v["workspace_id"].as_str().unwrap(),
-                    v["conversation_id"].as_str().unwrap()
-                );
-                (id, v)
-            })
-            .collect()
-    };
     (
         input,
         [
-            by_id("conversations-new.ndjson"),
-            by_id("conversations-legacy.ndjson"),
+            lines_by_id(&dir.join("out/conversations-new.ndjson")),
+            lines_by_id(&dir.join("out/conversations-legacy.ndjson")),
         ],
     )
 }

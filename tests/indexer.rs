@@ -19,24 +19,6 @@ use convstats::store::{Accepted, Store};
 use serde_json::{Value, json};
 use support::EsDouble;
 
-fn gen_lines(n: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    convstats::synth::write_all(
-        &convstats::synth::GenParams {
-            conversations: n,
-            seed: 9,
-            ..Default::default()
-        },
-        &mut out,
-    )
-    .unwrap();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 fn accepted(line: &str) -> Accepted {
     Accepted::parse(line.as_bytes()).unwrap().unwrap()
 }
@@ -102,7 +84,7 @@ fn computed(lines: &[String]) -> BTreeMap<String, (Value, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_the_store_holds_ends_up_in_both_aliases_as_compute_renders_it() {
     let f = fixture().await;
-    let lines = gen_lines(200);
+    let lines = common::gen_lines(200, 9);
     for chunk in lines.chunks(23) {
         let batch: Vec<Accepted> = chunk.iter().map(|l| accepted(l)).collect();
         f.store
@@ -180,7 +162,7 @@ async fn a_touched_conversation_is_written_again_above_its_old_version_and_a_del
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_engine_is_away_nothing_is_marked_clean_and_the_next_pass_catches_up() {
     let f = fixture().await;
-    let lines = gen_lines(20);
+    let lines = common::gen_lines(20, 9);
     let batch: Vec<Accepted> = lines.iter().map(|l| accepted(l)).collect();
     f.store
         .lock()

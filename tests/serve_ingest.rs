@@ -87,6 +87,20 @@ async fn send(
     )
 }
 
+/// Holds the store's lock for 800 ms on another thread (the committer
+/// blocks on it); returns once it is held.
+fn hold(store: &Arc<Mutex<Store>>) -> std::thread::JoinHandle<()> {
+    let store = store.clone();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let _guard = store.lock().unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(800));
+    });
+    is_locked.recv().unwrap();
+    holder
+}
+
 fn conversation(id: &str) -> String {
     let mut c = common::conversation(vec![common::part("1", "comment", 60, "admin")]);
     c["id"] = id.into();
@@ -143,14 +157,7 @@ async fn a_full_commit_queue_answers_429_with_retry_after_and_frees_up() {
     let s = server(None, 1 << 20, 1).await;
     // Hold the store: the committer takes one request and blocks on it, one
     // more waits in the queue of one, the rest find it full.
-    let store = s.store.clone();
-    let (locked, is_locked) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || {
-        let _guard = store.lock().unwrap();
-        locked.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(800));
-    });
-    is_locked.recv().unwrap();
+    let holder = hold(&s.store);
     let requests: Vec<_> = (0..6)
         .map(|i| {
             let addr = s.addr;
@@ -251,14 +258,7 @@ async fn without_a_configured_secret_deliveries_are_not_checked_and_a_ping_is_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_waits_for_room_instead_of_being_told_to_back_off() {
     let s = server(None, 1 << 20, 1).await;
-    let store = s.store.clone();
-    let (locked, is_locked) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || {
-        let _guard = store.lock().unwrap();
-        locked.send(()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(800));
-    });
-    is_locked.recv().unwrap();
+    let holder = hold(&s.store);
     let requests: Vec<_> = (0..5)
         .map(|i| {
             let addr = s.addr;

@@ -30,24 +30,6 @@ fn accepted(line: &str) -> Accepted {
         .expect("about a conversation")
 }
 
-fn gen_lines(n: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    convstats::synth::write_all(
-        &convstats::synth::GenParams {
-            conversations: n,
-            seed: 5,
-            ..Default::default()
-        },
-        &mut out,
-    )
-    .unwrap();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 /// Both documents of every conversation, by key.
 fn documents(
     convs: impl IntoIterator<Item = convstats::conversation::Conversation>,
@@ -67,7 +49,7 @@ fn documents(
 
 #[test]
 fn records_kept_in_the_store_merge_into_the_documents_compute_writes() {
-    let lines = gen_lines(300);
+    let lines = common::gen_lines(300, 5);
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("state.db"), Some(8)).unwrap();
     // Many requests of uneven sizes, as clients send them.

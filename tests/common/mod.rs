@@ -101,3 +101,22 @@ pub fn metrics_for_parts(parts: Vec<Value>) -> Metrics {
 pub fn at(dt: i64) -> Option<i64> {
     Some(T0 + dt)
 }
+
+/// The lines of `n` synthetic conversations (`convstats gen`) of `seed`.
+pub fn gen_lines(n: u64, seed: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    convstats::synth::write_all(
+        &convstats::synth::GenParams {
+            conversations: n,
+            seed,
+            ..Default::default()
+        },
+        &mut out,
+    )
+    .unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}

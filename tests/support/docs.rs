@@ -73,3 +73,20 @@ pub fn legacy_doc(ws: &str, conv: &str, i: u64, rev: u64) -> Value {
     m.extend(extra.as_object().unwrap().clone());
     Value::Object(m)
 }
+
+/// `_id` → document, from one of `compute`'s NDJSON files.
+pub fn lines_by_id(path: &std::path::Path) -> std::collections::BTreeMap<String, Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let id = format!(
+                "{}:{}",
+                v["workspace_id"].as_str().unwrap(),
+                v["conversation_id"].as_str().unwrap()
+            );
+            (id, v)
+        })
+        .collect()
+}
