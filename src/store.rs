@@ -382,14 +382,7 @@ impl Store {
     /// conversation touched since keeps its mark. Returns whether it was
     /// cleared.
     pub fn mark_clean(&mut self, key: &ConversationKey, revision: u64) -> Result<bool, StoreError> {
-        self.conn
-            .execute(
-                "UPDATE conversations SET dirty = 0
-                 WHERE workspace_id = ?1 AND conversation_id = ?2 AND revision = ?3",
-                params![key.workspace_id.as_str(), key.id.as_str(), revision as i64],
-            )
-            .map(|n| n == 1)
-            .map_err(self.sql("clearing a dirty mark"))
+        Ok(self.mark_clean_all(&[(key.clone(), revision)])? == 1)
     }
 
     /// [`Store::mark_clean`] for many conversations in one transaction (one
