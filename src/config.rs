@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 /// The default configuration file, read when present.
 pub const DEFAULT_PATH: &str = "convstats.toml";
 
-const KNOWN_SECTIONS: [&str; 4] = ["workspaces", "office_hours", "bots", "elasticsearch"];
+const KNOWN_SECTIONS: [&str; 5] = [
+    "workspaces",
+    "office_hours",
+    "bots",
+    "elasticsearch",
+    "serve",
+];
 
 /// Configuration problems, each naming its key; printed one per line.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +86,8 @@ pub struct Settings {
     /// `[elasticsearch]`: connection and writer settings (flags and
     /// environment variables override each key).
     pub elasticsearch: EsFileSettings,
+    /// `[serve]`: `convstats serve`'s settings.
+    pub serve: ServeFileSettings,
 }
 
 /// The `[elasticsearch]` section. Every key is optional; secrets are
@@ -130,21 +138,8 @@ fn parse_elasticsearch(value: &toml::Value, errors: &mut Vec<String>) -> EsFileS
         errors.push("elasticsearch: expected a table ([elasticsearch])".into());
         return es;
     };
-    for k in t.keys().filter(|k| !ES_KEYS.contains(&k.as_str())) {
-        errors.push(format!(
-            "elasticsearch.{k}: unknown key; known keys are {}",
-            ES_KEYS.join(", ")
-        ));
-    }
-    let string = |key: &str, errors: &mut Vec<String>| -> Option<String> {
-        match t.get(key)? {
-            toml::Value::String(s) if !s.is_empty() => Some(s.clone()),
-            _ => {
-                errors.push(format!("elasticsearch.{key}: expected a non-empty string"));
-                None
-            }
-        }
-    };
+    unknown_keys(t, "elasticsearch", &ES_KEYS, errors);
+    let string = |key: &str, errors: &mut Vec<String>| string_key(t, "elasticsearch", key, errors);
     match t.get("urls") {
         None => {}
         Some(toml::Value::String(s)) if !s.is_empty() => es.urls = vec![s.clone()],
@@ -173,22 +168,11 @@ fn parse_elasticsearch(value: &toml::Value, errors: &mut Vec<String>) -> EsFileS
     es.ca_file = string("ca_file", errors).map(PathBuf::from);
     es.alias_prefix = string("alias_prefix", errors);
     es.dead_letter_file = string("dead_letter_file", errors).map(PathBuf::from);
-    let boolean = |key: &str, errors: &mut Vec<String>| match t.get(key)? {
-        toml::Value::Boolean(b) => Some(*b),
-        _ => {
-            errors.push(format!("elasticsearch.{key}: expected true or false"));
-            None
-        }
-    };
+    let boolean = |key: &str, errors: &mut Vec<String>| bool_key(t, "elasticsearch", key, errors);
     es.insecure = boolean("insecure", errors);
     es.gzip = boolean("gzip", errors);
-    let positive = |key: &str, errors: &mut Vec<String>| match t.get(key)? {
-        toml::Value::Integer(i) if *i > 0 => Some(*i as u64),
-        _ => {
-            errors.push(format!("elasticsearch.{key}: expected a positive integer"));
-            None
-        }
-    };
+    let positive =
+        |key: &str, errors: &mut Vec<String>| positive_key(t, "elasticsearch", key, errors);
     es.concurrency = positive("concurrency", errors).map(|v| v as usize);
     es.bulk_bytes = positive("bulk_bytes", errors).map(|v| v as usize);
     es.give_up_after = positive("give_up_after", errors);
@@ -205,14 +189,159 @@ fn parse_elasticsearch(value: &toml::Value, errors: &mut Vec<String>) -> EsFileS
             es.bearer_token_file.is_some(),
         ),
     ];
+    one_of_secret_or_file("elasticsearch", &secrets, errors);
+    es
+}
+
+/// `section.key` as a non-empty string, when present.
+fn string_key(
+    t: &toml::Table,
+    section: &str,
+    key: &str,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    match t.get(key)? {
+        toml::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => {
+            errors.push(format!("{section}.{key}: expected a non-empty string"));
+            None
+        }
+    }
+}
+
+/// `section.key` as a boolean, when present.
+fn bool_key(t: &toml::Table, section: &str, key: &str, errors: &mut Vec<String>) -> Option<bool> {
+    match t.get(key)? {
+        toml::Value::Boolean(b) => Some(*b),
+        _ => {
+            errors.push(format!("{section}.{key}: expected true or false"));
+            None
+        }
+    }
+}
+
+/// `section.key` as a positive integer, when present.
+fn positive_key(
+    t: &toml::Table,
+    section: &str,
+    key: &str,
+    errors: &mut Vec<String>,
+) -> Option<u64> {
+    match t.get(key)? {
+        toml::Value::Integer(i) if *i > 0 => Some(*i as u64),
+        _ => {
+            errors.push(format!("{section}.{key}: expected a positive integer"));
+            None
+        }
+    }
+}
+
+/// A secret given both inline and as a file is an error: `(key, inline, file)`.
+fn one_of_secret_or_file(section: &str, secrets: &[(&str, bool, bool)], errors: &mut Vec<String>) {
     for (key, value, file) in secrets {
-        if value && file {
+        if *value && *file {
             errors.push(format!(
-                "elasticsearch.{key}_file: give either {key} or {key}_file, not both"
+                "{section}.{key}_file: give either {key} or {key}_file, not both"
             ));
         }
     }
-    es
+}
+
+/// Unknown keys of `section`.
+fn unknown_keys(t: &toml::Table, section: &str, known: &[&str], errors: &mut Vec<String>) {
+    for k in t.keys().filter(|k| !known.contains(&k.as_str())) {
+        errors.push(format!(
+            "{section}.{k}: unknown key; known keys are {}",
+            known.join(", ")
+        ));
+    }
+}
+
+/// The `[serve]` section (cli.md, `convstats serve`). Every key is
+/// optional; flags and environment variables override each.
+#[derive(Debug, Clone, Default)]
+pub struct ServeFileSettings {
+    pub store: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub webhook_secret: Option<Secret>,
+    pub webhook_secret_file: Option<PathBuf>,
+    pub bearer_token: Option<Secret>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub max_body_bytes: Option<usize>,
+    pub backlog_limit: Option<u64>,
+    pub follow: Vec<PathBuf>,
+    pub partitions: Option<u32>,
+}
+
+const SERVE_KEYS: [&str; 10] = [
+    "store",
+    "listen",
+    "webhook_secret",
+    "webhook_secret_file",
+    "bearer_token",
+    "bearer_token_file",
+    "max_body_bytes",
+    "backlog_limit",
+    "follow",
+    "partitions",
+];
+
+fn parse_serve(value: &toml::Value, errors: &mut Vec<String>) -> ServeFileSettings {
+    let mut sv = ServeFileSettings::default();
+    let Some(t) = value.as_table() else {
+        errors.push("serve: expected a table ([serve])".into());
+        return sv;
+    };
+    unknown_keys(t, "serve", &SERVE_KEYS, errors);
+    let string = |key: &str, errors: &mut Vec<String>| string_key(t, "serve", key, errors);
+    sv.store = string("store", errors).map(PathBuf::from);
+    sv.listen = string("listen", errors);
+    sv.webhook_secret = string("webhook_secret", errors).map(Secret::new);
+    sv.webhook_secret_file = string("webhook_secret_file", errors).map(PathBuf::from);
+    sv.bearer_token = string("bearer_token", errors).map(Secret::new);
+    sv.bearer_token_file = string("bearer_token_file", errors).map(PathBuf::from);
+    let positive = |key: &str, errors: &mut Vec<String>| positive_key(t, "serve", key, errors);
+    sv.max_body_bytes = positive("max_body_bytes", errors).map(|v| v as usize);
+    sv.backlog_limit = positive("backlog_limit", errors);
+    sv.partitions = match positive("partitions", errors) {
+        Some(p) if p <= 65_536 => Some(p as u32),
+        Some(_) => {
+            errors.push("serve.partitions: expected at most 65536".into());
+            None
+        }
+        None => None,
+    };
+    match t.get("follow") {
+        None => {}
+        Some(toml::Value::String(s)) if !s.is_empty() => sv.follow = vec![PathBuf::from(s)],
+        Some(toml::Value::Array(a))
+            if a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty())) =>
+        {
+            sv.follow = a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .map(PathBuf::from)
+                .collect();
+        }
+        Some(_) => errors.push("serve.follow: expected a file path or a list of file paths".into()),
+    }
+    one_of_secret_or_file(
+        "serve",
+        &[
+            (
+                "webhook_secret",
+                sv.webhook_secret.is_some(),
+                sv.webhook_secret_file.is_some(),
+            ),
+            (
+                "bearer_token",
+                sv.bearer_token.is_some(),
+                sv.bearer_token_file.is_some(),
+            ),
+        ],
+        errors,
+    );
+    sv
 }
 
 /// Loads `explicit`, else `./convstats.toml` when present, else defaults.
@@ -324,6 +453,9 @@ pub fn parse(text: &str) -> Result<Settings, ConfigErrors> {
     parse_bots(table.get("bots"), &mut settings, &mut errors);
     if let Some(v) = table.get("elasticsearch") {
         settings.elasticsearch = parse_elasticsearch(v, &mut errors);
+    }
+    if let Some(v) = table.get("serve") {
+        settings.serve = parse_serve(v, &mut errors);
     }
 
     if errors.is_empty() {

@@ -367,6 +367,46 @@ pub fn write_csv_row<W: std::io::Write>(
     w.write_record(std::iter::empty::<&[u8]>())
 }
 
+/// The CSV cells of a stored legacy document (its `_source`), as
+/// [`write_csv_row`] writes them from the conversation: null is an empty
+/// cell, booleans `true`/`false`, strings (ids, timestamps) as they are,
+/// integers in decimal, lists of integers joined by `;`.
+pub fn csv_cells_of_legacy(
+    source: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<Vec<u8>>, String> {
+    use serde_json::Value;
+    CSV_COLUMNS
+        .iter()
+        .map(|&name| match source.get(name) {
+            None => Err(format!("field {name} is missing")),
+            Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Bool(b)) => Ok(if *b {
+                b"true".to_vec()
+            } else {
+                b"false".to_vec()
+            }),
+            Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string().into_bytes()),
+            Some(Value::Array(a)) => {
+                let mut joined = Vec::with_capacity(a.len() * 6);
+                for (i, v) in a.iter().enumerate() {
+                    let Some(v) = v.as_i64() else {
+                        return Err(format!("field {name} holds {v}, not an integer"));
+                    };
+                    if i > 0 {
+                        joined.push(b';');
+                    }
+                    joined.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+                }
+                Ok(joined)
+            }
+            Some(other) => Err(format!(
+                "field {name} holds {other}, which no CSV cell takes"
+            )),
+        })
+        .collect()
+}
+
 /// The `_id` of a conversation's documents: `<workspace_id>:<conversation_id>`.
 pub fn document_id(c: &Conversation) -> String {
     format!("{}:{}", c.key.workspace_id, c.key.id)

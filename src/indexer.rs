@@ -12,13 +12,18 @@
 //! An edge: it holds the store (behind a mutex, never across an await) and
 //! talks to Elasticsearch.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::config::Settings;
 use crate::document::{document_id, metrics_for, render_pair};
+use crate::elasticsearch::bulk::MetricsSnapshot;
 use crate::elasticsearch::{Aliases, BulkConfig, BulkOp, BulkWriter, EsClient, EsError};
 use crate::record::ConversationKey;
 use crate::store::{Store, StoreError};
+
+/// Called with the revision of every conversation whose documents a pass
+/// wrote (`serve` measures the lag from the change to the write with it).
+pub type WrittenHook = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// What the indexer needs.
 #[derive(Clone)]
@@ -27,6 +32,7 @@ pub struct IndexerConfig {
     pub bulk: BulkConfig,
     /// Dirty conversations taken from one partition at a time.
     pub batch: usize,
+    pub on_written: Option<WrittenHook>,
 }
 
 /// What one pass did.
@@ -39,6 +45,9 @@ pub struct Pass {
     pub deleted: u64,
     /// Conversations touched again while being written: still dirty.
     pub touched_meanwhile: u64,
+    /// The bulk writers' counters, summed over the pass (operations
+    /// written, 409-skipped, retried, dead-lettered...).
+    pub writes: MetricsSnapshot,
 }
 
 /// Why a pass stopped.
@@ -127,8 +136,20 @@ pub async fn index_once(
                 writer.send(op).await?;
             }
             // Every operation has its outcome once the writer finished.
-            writer.finish().await?;
+            let m = writer.finish().await?.metrics;
+            let w = &mut pass.writes;
+            w.sent += m.sent;
+            w.indexed += m.indexed;
+            w.deleted += m.deleted;
+            w.stale_skipped += m.stale_skipped;
+            w.retried += m.retried;
+            w.dead_lettered += m.dead_lettered;
+            w.bytes += m.bytes;
+            w.requests += m.requests;
             let cleared = lock(store)?.mark_clean_all(&done)?;
+            if let Some(hook) = &cfg.on_written {
+                done.iter().for_each(|(_, revision)| hook(*revision));
+            }
             let meanwhile = done.len() as u64 - cleared;
             pass.touched_meanwhile += meanwhile;
             pass.deleted += deleted.min(cleared);

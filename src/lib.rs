@@ -9,6 +9,7 @@ pub mod config;
 pub mod conversation;
 pub mod document;
 pub mod elasticsearch;
+pub mod export;
 pub mod indexer;
 pub mod metrics;
 pub mod office_hours;

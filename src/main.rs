@@ -2,8 +2,8 @@
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use convstats::commands::{
-    self, Failure, backfill::BackfillArgs, compute::ComputeArgs, dlq::DlqArgs, setup::SetupArgs,
-    synth::GenArgs,
+    self, Failure, backfill::BackfillArgs, compute::ComputeArgs, dlq::DlqArgs, export::ExportArgs,
+    serve::ServeArgs, setup::SetupArgs, synth::GenArgs,
 };
 use convstats::config;
 use std::io::{IsTerminal, Write};
@@ -51,6 +51,11 @@ enum Command {
     Compute(ComputeArgs),
     /// Rebuild both Elasticsearch index families from NDJSON files and swap the aliases at once
     Backfill(BackfillArgs),
+    /// Continuous ingestion: accept records over HTTP (and from files) into a durable store and keep both index families current
+    Serve(ServeArgs),
+    /// Export conversations (from the state store, or from Elasticsearch with --es-url)
+    #[command(subcommand)]
+    Export(ExportArgs),
     /// Apply the index templates; create the first indices and aliases when absent
     Setup(SetupArgs),
     /// The dead-letter file: list it, or send its entries again
@@ -100,6 +105,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let summary = commands::backfill::run(args, &settings)?;
             if cli.quiet == 0 {
                 say(&summary.to_string());
+            }
+            Ok(())
+        }
+        Command::Serve(args) => commands::serve::run(args, &settings),
+        Command::Export(args) => {
+            let rows = commands::export::run(args, &settings)?;
+            if cli.quiet == 0 {
+                say(&format!("exported {rows} conversations"));
             }
             Ok(())
         }

@@ -377,6 +377,78 @@ impl Store {
             .map_err(self.sql("counting the dirty set"))
     }
 
+    /// The indexing backlog: how many conversations are dirty, and the
+    /// revision (microseconds at its last touch) of the oldest dirty one.
+    pub fn backlog(&self) -> Result<(u64, Option<u64>), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*), min(revision) FROM conversations WHERE dirty = 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<i64>>(1)?)),
+            )
+            .map(|(n, oldest)| (n, oldest.map(|v| v as u64)))
+            .map_err(self.sql("measuring the backlog"))
+    }
+
+    /// Up to `limit` stored conversations (deleted ones left out) after
+    /// `after`, in document order (`workspace_id`, then conversation id,
+    /// byte-wise): the pages of an export.
+    pub fn keys_after(
+        &self,
+        after: Option<&ConversationKey>,
+        limit: usize,
+    ) -> Result<Vec<ConversationKey>, StoreError> {
+        let (ws, id) = after
+            .map(|k| (k.workspace_id.as_str(), k.id.as_str()))
+            .unwrap_or(("", ""));
+        let first = after.is_none();
+        let mut q = self
+            .conn
+            .prepare_cached(
+                "SELECT workspace_id, conversation_id FROM conversations
+                 WHERE deleted = 0 AND (?1 OR (workspace_id, conversation_id) > (?2, ?3))
+                 ORDER BY workspace_id, conversation_id LIMIT ?4",
+            )
+            .map_err(self.sql("preparing a page of conversations"))?;
+        let rows = q
+            .query_map(params![first, ws, id, limit as i64], |r| {
+                Ok(ConversationKey {
+                    workspace_id: r.get::<_, String>(0)?.into(),
+                    id: r.get::<_, String>(1)?.into(),
+                })
+            })
+            .map_err(self.sql("reading a page of conversations"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.sql("reading a page of conversations"))
+    }
+
+    /// Whether the store answers (readiness).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(self.sql("answering a readiness check"))
+    }
+
+    /// Bytes on disk: the database file and its write-ahead log.
+    pub fn size_bytes(&self) -> u64 {
+        let wal = {
+            let mut p = self.path.clone().into_os_string();
+            p.push("-wal");
+            PathBuf::from(p)
+        };
+        [self.path.as_path(), wal.as_path()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// The file the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Clears the dirty mark of `key` if it is still at `revision` (both
     /// documents were written, 409-skipped or dead-lettered at it). A
     /// conversation touched since keeps its mark. Returns whether it was

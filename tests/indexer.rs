@@ -53,6 +53,7 @@ async fn fixture() -> Fixture {
             ..Default::default()
         },
         batch: 50,
+        on_written: None,
     };
     Fixture {
         double,

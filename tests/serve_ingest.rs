@@ -7,9 +7,13 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use convstats::config::Settings;
 use convstats::secret::Secret;
 use convstats::serve::commit::Committer;
-use convstats::serve::routes::{Ingest, router};
+use convstats::serve::http::{Limits, serve};
+use convstats::serve::routes::{App, router};
+use convstats::serve::status::Status;
+use convstats::serve::telemetry::Telemetry;
 use convstats::store::Store;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,18 +38,35 @@ async fn server_with(
     let store = Arc::new(Mutex::new(
         Store::open(&dir.path().join("state.db"), Some(4)).unwrap(),
     ));
-    let (committer, _task) = Committer::spawn(store.clone(), backlog);
+    let (committer, _task) = Committer::spawn(store.clone(), backlog, Default::default());
+    let reader = Arc::new(Mutex::new(
+        Store::open(&dir.path().join("state.db"), None).unwrap(),
+    ));
     let app = router(
-        Ingest {
+        App {
             committer,
             token: token.map(|t| Arc::new(Secret::new(t))),
             webhook_secret: webhook_secret.map(|t| Arc::new(Secret::new(t))),
+            reader,
+            settings: Arc::new(Settings::default()),
+            status: Arc::new(Status::default()),
+            telemetry: Arc::new(Telemetry::new()),
+            backlog_limit: u64::MAX,
         },
         max_body,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let limits = Limits {
+        header_timeout: std::time::Duration::from_secs(1),
+        request_timeout: std::time::Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        serve(listener, app, limits, stopped).await;
+        drop(stop);
+    });
     Server {
         addr,
         store,
@@ -313,4 +334,54 @@ proptest! {
         let got: Vec<u64> = parsed.rejected.iter().map(|r| r.line).collect();
         prop_assert_eq!(got, bad_lines);
     }
+}
+
+/// Reads what the server sends until it closes the connection (or 10 s).
+async fn read_all(s: &mut tokio::net::TcpStream) -> String {
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_half_a_request_and_stalls_never_delays_the_others() {
+    let srv = server(None, 1 << 20, 64).await;
+    // Half a head, then nothing; and a whole head with half its body.
+    let mut half_head = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    half_head
+        .write_all(b"POST /v1/records HTTP/1.1\r\nhost: x\r\ncontent-le")
+        .await
+        .unwrap();
+    let mut half_body = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    half_body
+        .write_all(b"POST /v1/records HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"type\":")
+        .await
+        .unwrap();
+    // Meanwhile another client is served at once.
+    let good = r#"{"type":"conversation","id":"c1","created_at":1700000000}"#;
+    let (status, _, body) = post(srv.addr, None, good).await;
+    assert_eq!(status, 202);
+    assert_eq!(body["accepted"], 1);
+    // The stalled ones are cut off by the header and request timeouts.
+    let head_answer = read_all(&mut half_head).await;
+    assert!(
+        head_answer.is_empty() || head_answer.starts_with("HTTP/1.1 408"),
+        "{head_answer}"
+    );
+    let body_answer = read_all(&mut half_body).await;
+    assert!(body_answer.starts_with("HTTP/1.1 408"), "{body_answer}");
+    assert_eq!(srv.store.lock().unwrap().dirty_count().unwrap(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bytes_on_the_socket_get_a_400_and_the_server_goes_on() {
+    let srv = server(None, 1 << 20, 64).await;
+    let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    let good = r#"{"type":"conversation","id":"c1","created_at":1700000000}"#;
+    assert_eq!(post(srv.addr, None, good).await.0, 202);
 }

@@ -5,6 +5,8 @@ pub mod check_config;
 pub mod compute;
 pub mod dlq;
 pub mod es;
+pub mod export;
+pub mod serve;
 pub mod setup;
 pub mod synth;
 

@@ -119,6 +119,9 @@ impl Default for Aliases {
 /// to clear dirty flags).
 pub type OutcomeHook = Arc<dyn Fn(&super::BulkOp, super::OpOutcome) + Send + Sync>;
 
+/// Called with the duration of every bulk HTTP request (answered or not).
+pub type RequestHook = Arc<dyn Fn(Duration) + Send + Sync>;
+
 /// Bulk writer settings.
 #[derive(Clone)]
 pub struct BulkConfig {
@@ -147,6 +150,8 @@ pub struct BulkConfig {
     pub dead_letter_path: PathBuf,
     /// Called with every operation's final outcome.
     pub on_outcome: Option<OutcomeHook>,
+    /// Called with every bulk request's duration (`serve`'s latency histogram).
+    pub on_request: Option<RequestHook>,
 }
 
 impl Default for BulkConfig {
@@ -164,6 +169,7 @@ impl Default for BulkConfig {
             jitter_seed: None,
             dead_letter_path: PathBuf::from(DEFAULT_DEAD_LETTER_FILE),
             on_outcome: None,
+            on_request: None,
         }
     }
 }
@@ -182,6 +188,7 @@ impl fmt::Debug for BulkConfig {
             .field("backoff_cap", &self.backoff_cap)
             .field("dead_letter_path", &self.dead_letter_path)
             .field("on_outcome", &self.on_outcome.is_some())
+            .field("on_request", &self.on_request.is_some())
             .finish()
     }
 }

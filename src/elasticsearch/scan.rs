@@ -55,6 +55,18 @@ pub async fn scan(
     product: Product,
     index: &str,
     page_size: usize,
+    each: impl FnMut(StoredDoc),
+) -> Result<u64, EsError> {
+    scan_matching(client, product, index, None, page_size, each).await
+}
+
+/// [`scan`] of the documents that match `query` (all when `None`).
+pub async fn scan_matching(
+    client: &EsClient,
+    product: Product,
+    index: &str,
+    query: Option<Value>,
+    page_size: usize,
     mut each: impl FnMut(StoredDoc),
 ) -> Result<u64, EsError> {
     let what = format!("opening a point in time on {index}");
@@ -73,7 +85,15 @@ pub async fn scan(
             reason: format!("the answer of {} names no point in time", product.name()),
         });
     };
-    let result = pages(client, &mut pit, index, page_size, &mut each).await;
+    let result = pages(
+        client,
+        &mut pit,
+        index,
+        query.as_ref(),
+        page_size,
+        &mut each,
+    )
+    .await;
     let (path, body) = product.close_pit(&pit);
     if let Err(e) = client
         .json_ok(
@@ -95,6 +115,7 @@ async fn pages(
     client: &EsClient,
     pit: &mut String,
     index: &str,
+    query: Option<&Value>,
     page_size: usize,
     each: &mut impl FnMut(StoredDoc),
 ) -> Result<u64, EsError> {
@@ -110,6 +131,9 @@ async fn pages(
         });
         if let Some(a) = after.take() {
             body["search_after"] = a;
+        }
+        if let Some(q) = query {
+            body["query"] = q.clone();
         }
         let what = format!("reading {index} back (after {seen} documents)");
         let answer = client

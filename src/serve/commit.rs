@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::store::{Accepted, Store};
 
@@ -17,6 +17,8 @@ const MAX_LINES_PER_COMMIT: usize = 50_000;
 
 struct Job {
     lines: Vec<Accepted>,
+    /// Followed files' offsets advanced in the same transaction.
+    offsets: Vec<(String, u64)>,
     reply: oneshot::Sender<Result<u64, String>>,
 }
 
@@ -40,12 +42,15 @@ pub enum SubmitError {
 impl Committer {
     /// Starts the committer task over `store`, with room for `backlog`
     /// queued requests.
+    /// `committed` is notified after every commit (the indexer wakes).
+    /// The task ends once every handle is dropped and the queue is empty.
     pub fn spawn(
         store: Arc<Mutex<Store>>,
         backlog: usize,
+        committed: Arc<Notify>,
     ) -> (Committer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(backlog.max(1));
-        (Committer { tx }, tokio::spawn(run(store, rx)))
+        (Committer { tx }, tokio::spawn(run(store, rx, committed)))
     }
 
     /// Stores `lines`; returns, once they are durable, how many there were.
@@ -53,7 +58,11 @@ impl Committer {
     pub async fn submit(&self, lines: Vec<Accepted>) -> Result<u64, SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .try_send(Job { lines, reply })
+            .try_send(Job {
+                lines,
+                offsets: Vec::new(),
+                reply,
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
@@ -65,9 +74,23 @@ impl Committer {
     /// senders that must never be told to back off, such as Intercom's
     /// webhooks).
     pub async fn submit_waiting(&self, lines: Vec<Accepted>) -> Result<u64, SubmitError> {
+        self.submit_with_offsets(lines, Vec::new()).await
+    }
+
+    /// Stores `lines` and advances `offsets` (a followed file's position)
+    /// in one transaction, waiting for room in the queue.
+    pub async fn submit_with_offsets(
+        &self,
+        lines: Vec<Accepted>,
+        offsets: Vec<(String, u64)>,
+    ) -> Result<u64, SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { lines, reply })
+            .send(Job {
+                lines,
+                offsets,
+                reply,
+            })
             .await
             .map_err(|_| SubmitError::Stopped)?;
         Self::answer(answer).await
@@ -81,7 +104,7 @@ impl Committer {
     }
 }
 
-async fn run(store: Arc<Mutex<Store>>, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Arc<Mutex<Store>>, mut rx: mpsc::Receiver<Job>, wake: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let mut n = jobs[0].lines.len();
@@ -99,14 +122,19 @@ async fn run(store: Arc<Mutex<Store>>, mut rx: mpsc::Receiver<Job>) {
             .iter_mut()
             .map(|j| std::mem::take(&mut j.lines))
             .collect();
+        let offsets: Vec<(String, u64)> = jobs
+            .iter_mut()
+            .flat_map(|j| std::mem::take(&mut j.offsets))
+            .collect();
         let committed = tokio::task::spawn_blocking(move || {
             let counts: Vec<usize> = lines.iter().map(Vec::len).collect();
             let all: Vec<Accepted> = lines.into_iter().flatten().collect();
             let mut store = store
                 .lock()
                 .map_err(|_| "the store lock was poisoned".to_string())?;
+            let offsets: Vec<(&str, u64)> = offsets.iter().map(|(s, o)| (s.as_str(), *o)).collect();
             store
-                .append(&all, &[], SystemTime::now())
+                .append(&all, &offsets, SystemTime::now())
                 .map(|total| (total, counts))
                 .map_err(|e| e.to_string())
         })
@@ -120,6 +148,7 @@ async fn run(store: Arc<Mutex<Store>>, mut rx: mpsc::Receiver<Job>) {
                     lines = total.kept + total.after_delete,
                     "committed"
                 );
+                wake.notify_one();
                 for (job, count) in jobs.into_iter().zip(counts) {
                     let _ = job.reply.send(Ok(count as u64));
                 }

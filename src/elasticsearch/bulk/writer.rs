@@ -290,8 +290,12 @@ async fn process(shared: &Shared, ops: Vec<BulkOp>) -> Result<(), EsError> {
                 BulkMetrics::add(&shared.metrics.requests, 1);
                 BulkMetrics::add(&shared.metrics.bytes, body.len() as u64);
                 shared.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+                let sent_at = Instant::now();
                 let ex = request::send(&shared.client, body, shared.cfg.gzip, ops.len()).await;
                 shared.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+                if let Some(hook) = &shared.cfg.on_request {
+                    hook(sent_at.elapsed());
+                }
                 ex
             };
             match exchange {
