@@ -166,7 +166,9 @@ impl Store {
                 found: version,
             });
         }
-        let tx = conn.transaction().map_err(sql("starting a migration"))?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting a migration"))?;
         for (v, statements) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
             tx.execute_batch(statements).map_err(sql("migrating"))?;
             tx.pragma_update(None, "user_version", v as i64 + 1)
@@ -242,7 +244,10 @@ impl Store {
             move |source| StoreError::Sql { path, what, source }
         };
         let partitions = self.partitions;
-        let tx = self.conn.transaction().map_err(sql("starting a write"))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting a write"))?;
         let mut done = Appended::default();
         {
             let mut find = tx
@@ -465,7 +470,10 @@ impl Store {
             let path = path.clone();
             move |source| StoreError::Sql { path, what, source }
         };
-        let tx = self.conn.transaction().map_err(sql("starting a write"))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting a write"))?;
         let mut cleared = 0;
         {
             let mut clean = tx

@@ -5,5 +5,6 @@
 pub mod docs;
 pub mod es_double;
 pub mod logs;
+pub mod targets;
 
 pub use es_double::{EsDouble, RecordedRequest};
