@@ -737,3 +737,106 @@ async fn the_csv_export_from_the_store_and_from_the_engine_equals_compute_s_for_
         clean(&t, prefix).await;
     }
 }
+
+/// The committed offset of a followed file, read from the store.
+fn follow_offset(store: &Path, file: &Path) -> u64 {
+    let s = convstats::store::Store::open(store, None).unwrap();
+    let (key, _) = convstats::serve::follow::source_keys(file);
+    s.offset(&key).unwrap().unwrap_or(0)
+}
+
+fn wait_offset(serve: &Serve, file: &Path, at_least: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while follow_offset(&serve.store, file) < at_least {
+        assert!(
+            Instant::now() < deadline,
+            "the follower did not reach byte {at_least}: {}",
+            serve.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_file_is_read_in_whole_lines_across_a_crash_a_rotation_and_a_truncation() {
+    for t in targets().await {
+        let prefix = "convstats-live-serve-follow";
+        clean(&t, prefix).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut records) = stream(60, 17);
+        records.insert(5, "not json at all".to_string());
+        let (want, _) = expected(dir.path(), &records).await;
+        let n = records.len();
+        let (a, rest) = records.split_at(n / 4);
+        let (b, rest) = rest.split_at(n / 4);
+        let (c, d) = rest.split_at(n / 4);
+        let file = dir.path().join("feed.ndjson");
+        let file_arg = file.to_string_lossy().into_owned();
+        // A whole first part and half a line.
+        let half = b[0].len() / 2;
+        append(&file, &(a.join("\n") + "\n" + &b[0][..half]));
+        let mut serve = Serve::start(&t, prefix, dir.path(), &t.urls, &["--follow", &file_arg]);
+        let a_len = a.iter().map(|l| l.len() as u64 + 1).sum::<u64>();
+        wait_offset(&serve, &file, a_len);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            follow_offset(&serve.store, &file),
+            a_len,
+            "half a line is not read"
+        );
+        append(
+            &file,
+            &(b[0][half..].to_string() + "\n" + &b[1..].join("\n") + "\n"),
+        );
+        // A crash: the restart reads on from the committed offset.
+        serve.kill9();
+        serve.spawn();
+        let len = std::fs::metadata(&file).unwrap().len();
+        wait_offset(&serve, &file, len);
+        // Rotation: the file is renamed and a new one takes its path.
+        std::fs::rename(&file, dir.path().join("feed.ndjson.1")).unwrap();
+        append(&file, &(c.join("\n") + "\n"));
+        let c_len = std::fs::metadata(&file).unwrap().len();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while follow_offset(&serve.store, &file) != c_len {
+            assert!(
+                Instant::now() < deadline,
+                "the rotated file was not read: {}",
+                serve.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Truncation in place (copytruncate), then a shorter content.
+        let short = d[..d.len() / 3].join("\n") + "\n";
+        assert!((short.len() as u64) < c_len);
+        std::fs::write(&file, &short).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while follow_offset(&serve.store, &file) != short.len() as u64 {
+            assert!(
+                Instant::now() < deadline,
+                "the truncated file was not read: {}",
+                serve.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        append(&file, &(d[d.len() / 3..].join("\n") + "\n"));
+        wait_offset(&serve, &file, std::fs::metadata(&file).unwrap().len());
+        serve.wait_indexed(Duration::from_secs(60));
+        assert_holds(&t, prefix, &want).await;
+        assert!(
+            serve.log_text().contains("line rejected"),
+            "the bad line is logged"
+        );
+        assert!(serve.stop().success());
+        clean(&t, prefix).await;
+    }
+}
