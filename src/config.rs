@@ -670,4 +670,33 @@ mod tests {
         let err = parse("[bots\n").unwrap_err();
         assert_eq!(err.0.len(), 1);
     }
+
+    #[test]
+    fn the_serve_section_is_validated_and_its_secrets_redacted() {
+        let s = parse(
+            "[serve]\nstore = \"/var/lib/c.db\"\nlisten = \"0.0.0.0:9000\"\nwebhook_secret = \"hook-secret-1\"\nbearer_token_file = \"/run/token\"\nmax_body_bytes = 1024\nbacklog_limit = 50\nfollow = [\"/a.ndjson\", \"/b.ndjson\"]\npartitions = 16\n",
+        )
+        .unwrap();
+        assert_eq!(s.serve.store, Some(PathBuf::from("/var/lib/c.db")));
+        assert_eq!(s.serve.listen.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(s.serve.max_body_bytes, Some(1024));
+        assert_eq!(s.serve.backlog_limit, Some(50));
+        assert_eq!(s.serve.follow.len(), 2);
+        assert_eq!(s.serve.partitions, Some(16));
+        assert!(!format!("{s:?}").contains("hook-secret-1"));
+        let text = parse(
+            "[serve]\nlisten = 8080\nbearer_token = \"t\"\nbearer_token_file = \"f\"\npartitions = 0\nport = 1\nfollow = [1]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "serve.listen: expected a non-empty string",
+            "serve.bearer_token_file: give either",
+            "serve.partitions: expected a positive integer",
+            "serve.port: unknown key",
+            "serve.follow: expected a file path",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+    }
 }

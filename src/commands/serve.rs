@@ -199,3 +199,75 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<(), Failure> {
             })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(toml: &str) -> Settings {
+        crate::config::parse(toml).unwrap()
+    }
+
+    #[test]
+    fn flags_beat_the_serve_section_which_beats_the_defaults() {
+        let defaults = options(&ServeArgs::default(), &settings("")).unwrap();
+        assert_eq!(defaults.store, PathBuf::from("convstats.db"));
+        assert_eq!(defaults.listen, "127.0.0.1:8080");
+        assert_eq!(defaults.max_body, DEFAULT_MAX_BODY);
+        assert_eq!(defaults.backlog_limit, DEFAULT_BACKLOG_LIMIT);
+        assert!(defaults.webhook_secret.is_none() && defaults.bearer_token.is_none());
+        assert_eq!(defaults.intervals.alias_check, Duration::from_secs(60));
+        let s = settings(
+            "[serve]\nstore = \"conf.db\"\nlisten = \"0.0.0.0:1\"\nbearer_token = \"conf-token\"\nbacklog_limit = 7\nfollow = \"/f\"\n",
+        );
+        let conf = options(&ServeArgs::default(), &s).unwrap();
+        assert_eq!(conf.store, PathBuf::from("conf.db"));
+        assert_eq!(conf.backlog_limit, 7);
+        assert_eq!(conf.follow, vec![PathBuf::from("/f")]);
+        assert_eq!(
+            conf.bearer_token.as_ref().map(Secret::expose),
+            Some("conf-token")
+        );
+        let flags = ServeArgs {
+            store: Some("flag.db".into()),
+            bearer_token: Some("flag-token".into()),
+            backlog_limit: Some(9),
+            alias_check_interval: Some(Duration::from_secs(2)),
+            ..Default::default()
+        };
+        let o = options(&flags, &s).unwrap();
+        assert_eq!(o.store, PathBuf::from("flag.db"));
+        assert_eq!(o.listen, "0.0.0.0:1");
+        assert_eq!(o.backlog_limit, 9);
+        assert_eq!(
+            o.bearer_token.as_ref().map(Secret::expose),
+            Some("flag-token")
+        );
+        assert_eq!(o.intervals.alias_check, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_missing_secret_file_or_a_bad_limit_is_a_usage_error_naming_the_flag() {
+        let args = ServeArgs {
+            webhook_secret_file: Some("/nonexistent/secret".into()),
+            ..Default::default()
+        };
+        let e = options(&args, &settings("")).err().unwrap();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.error().to_string().contains("--webhook-secret-file"),
+            "{}",
+            e.error()
+        );
+        let args = ServeArgs {
+            partitions: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(options(&args, &settings("")).err().unwrap().exit_code(), 2);
+        let args = ServeArgs {
+            max_body_bytes: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(options(&args, &settings("")).err().unwrap().exit_code(), 2);
+    }
+}

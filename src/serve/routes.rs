@@ -77,14 +77,25 @@ pub struct App {
     pub backlog_limit: u64,
 }
 
+/// Requests whose bodies are read and stored at once; more wait for a turn
+/// (their bodies unread), so memory stays bounded whatever clients send:
+/// about `MAX_INGESTING` × 3 × the body limit at the most (the body, its
+/// accepted lines, the commit).
+pub const MAX_INGESTING: usize = 32;
+
 /// The router, with bodies limited to `max_body` bytes.
 pub fn router(state: App, max_body: usize) -> Router {
-    Router::new()
+    let ingest = Router::new()
         .route("/v1/records", post(records))
         .route(
             "/v1/webhooks/intercom",
             post(webhook).head(|| async { StatusCode::OK }),
         )
+        .route_layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_INGESTING,
+        ));
+    Router::new()
+        .merge(ingest)
         .route(
             "/v1/conversations/{workspace_id}/{conversation_id}",
             get(conversation),
