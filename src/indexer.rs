@@ -65,7 +65,8 @@ fn lock(store: &Mutex<Store>) -> Result<std::sync::MutexGuard<'_, Store>, IndexE
     store.lock().map_err(|_| IndexError::Poisoned)
 }
 
-/// One batch of one partition.
+/// One bulk batch: dirty conversations of one or more partitions.
+#[derive(Default)]
 struct Batch {
     ops: Vec<BulkOp>,
     /// Each conversation with the revision its operations carry.
@@ -74,17 +75,19 @@ struct Batch {
     deleted: u64,
 }
 
-/// One batch of one partition: the operations to send and what clears.
+/// Up to `limit` dirty conversations of one partition, added to `batch`:
+/// the operations to send and what clears. Returns how many were taken.
 fn prepare(
     store: &Store,
     partition: u32,
+    limit: usize,
     cfg: &IndexerConfig,
     settings: &Settings,
-) -> Result<Batch, StoreError> {
-    let dirty = store.dirty(partition, cfg.batch.max(1))?;
-    let mut ops = Vec::with_capacity(dirty.len() * 2);
-    let mut done = Vec::with_capacity(dirty.len());
-    let mut deleted = 0;
+    batch: &mut Batch,
+) -> Result<usize, StoreError> {
+    let dirty = store.dirty(partition, limit)?;
+    let taken = dirty.len();
+    let Batch { ops, done, deleted } = batch;
     for d in dirty {
         let conversation = if d.deleted {
             None
@@ -104,12 +107,12 @@ fn prepare(
                 let id = format!("{}:{}", d.key.workspace_id, d.key.id);
                 ops.push(BulkOp::delete(&cfg.aliases.new, &id, d.revision));
                 ops.push(BulkOp::delete(&cfg.aliases.legacy, id, d.revision));
-                deleted += 1;
+                *deleted += 1;
             }
         }
         done.push((d.key, d.revision));
     }
-    Ok(Batch { ops, done, deleted })
+    Ok(taken)
 }
 
 /// One pass over every partition, each until it has no dirty conversation
@@ -121,44 +124,56 @@ pub async fn index_once(
     settings: &Settings,
 ) -> Result<Pass, IndexError> {
     let partitions = lock(store)?.partitions();
+    let batch_size = cfg.batch.max(1);
     let mut pass = Pass::default();
-    for partition in 0..partitions {
-        loop {
-            let Batch { ops, done, deleted } = {
-                let guard = lock(store)?;
-                prepare(&guard, partition, cfg, settings)?
-            };
-            if done.is_empty() {
-                break;
+    // Partitions are taken in order; one batch holds up to `batch_size`
+    // conversations of consecutive partitions (a few dirty conversations in
+    // each of many partitions make one bulk request, not one each). A
+    // partition is done for this pass once it gave fewer than asked.
+    let mut first = 0u32;
+    while first < partitions {
+        let mut batch = Batch::default();
+        {
+            let guard = lock(store)?;
+            while first < partitions && batch.done.len() < batch_size {
+                let room = batch_size - batch.done.len();
+                let taken = prepare(&guard, first, room, cfg, settings, &mut batch)?;
+                if taken < room {
+                    first += 1;
+                }
             }
-            let writer = BulkWriter::spawn(client.clone(), cfg.bulk.clone())?;
-            for op in ops {
-                writer.send(op).await?;
-            }
-            // Every operation has its outcome once the writer finished.
-            let m = writer.finish().await?.metrics;
-            let w = &mut pass.writes;
-            w.sent += m.sent;
-            w.indexed += m.indexed;
-            w.deleted += m.deleted;
-            w.stale_skipped += m.stale_skipped;
-            w.retried += m.retried;
-            w.dead_lettered += m.dead_lettered;
-            w.bytes += m.bytes;
-            w.requests += m.requests;
-            let cleared = lock(store)?.mark_clean_all(&done)?;
-            if let Some(hook) = &cfg.on_written {
-                done.iter().for_each(|(_, revision)| hook(*revision));
-            }
-            let meanwhile = done.len() as u64 - cleared;
-            pass.touched_meanwhile += meanwhile;
-            pass.deleted += deleted.min(cleared);
-            pass.indexed += cleared - deleted.min(cleared);
-            if meanwhile > 0 {
-                // Taken again by the next pass, so one busy conversation
-                // cannot hold this partition.
-                break;
-            }
+        }
+        if batch.done.is_empty() {
+            break;
+        }
+        let Batch { ops, done, deleted } = batch;
+        let writer = BulkWriter::spawn(client.clone(), cfg.bulk.clone())?;
+        for op in ops {
+            writer.send(op).await?;
+        }
+        // Every operation has its outcome once the writer finished.
+        let m = writer.finish().await?.metrics;
+        let w = &mut pass.writes;
+        w.sent += m.sent;
+        w.indexed += m.indexed;
+        w.deleted += m.deleted;
+        w.stale_skipped += m.stale_skipped;
+        w.retried += m.retried;
+        w.dead_lettered += m.dead_lettered;
+        w.bytes += m.bytes;
+        w.requests += m.requests;
+        let cleared = lock(store)?.mark_clean_all(&done)?;
+        if let Some(hook) = &cfg.on_written {
+            done.iter().for_each(|(_, revision)| hook(*revision));
+        }
+        let meanwhile = done.len() as u64 - cleared;
+        pass.touched_meanwhile += meanwhile;
+        pass.deleted += deleted.min(cleared);
+        pass.indexed += cleared - deleted.min(cleared);
+        if meanwhile > 0 {
+            // Taken again by the next pass, so one busy conversation
+            // cannot hold its partition.
+            first += 1;
         }
     }
     Ok(pass)
