@@ -21,9 +21,10 @@ use crate::elasticsearch::{Aliases, BulkConfig, BulkOp, BulkWriter, EsClient, Es
 use crate::record::ConversationKey;
 use crate::store::{Store, StoreError};
 
-/// Called with the revision of every conversation whose documents a pass
-/// wrote (`serve` measures the lag from the change to the write with it).
-pub type WrittenHook = Arc<dyn Fn(u64) + Send + Sync>;
+/// Called after every bulk batch with the conversations written (each at
+/// its revision) and the writer's counters for the batch (`serve` measures
+/// the lag from a change to its write, and counts outcomes, with it).
+pub type WrittenHook = Arc<dyn Fn(&[(ConversationKey, u64)], &MetricsSnapshot) + Send + Sync>;
 
 /// What the indexer needs.
 #[derive(Clone)]
@@ -116,9 +117,14 @@ fn prepare(
 }
 
 /// One pass over every partition, each until it has no dirty conversation
-/// left that was dirty when the pass reached it.
+/// left that was dirty when the pass reached it. Dirty conversations are
+/// read through `store`; the marks are cleared through `marks` (`serve`
+/// passes the committer's connection, so that one connection writes and
+/// SQLite never makes two writers wait on each other; a test may pass the
+/// same store twice).
 pub async fn index_once(
     store: &Mutex<Store>,
+    marks: &Mutex<Store>,
     client: &EsClient,
     cfg: &IndexerConfig,
     settings: &Settings,
@@ -162,9 +168,9 @@ pub async fn index_once(
         w.dead_lettered += m.dead_lettered;
         w.bytes += m.bytes;
         w.requests += m.requests;
-        let cleared = lock(store)?.mark_clean_all(&done)?;
+        let cleared = lock(marks)?.mark_clean_all(&done)?;
         if let Some(hook) = &cfg.on_written {
-            done.iter().for_each(|(_, revision)| hook(*revision));
+            hook(&done, &m);
         }
         let meanwhile = done.len() as u64 - cleared;
         pass.touched_meanwhile += meanwhile;

@@ -94,7 +94,7 @@ async fn what_the_store_holds_ends_up_in_both_aliases_as_compute_renders_it() {
             .append(&batch, &[], SystemTime::now())
             .unwrap();
     }
-    let pass = index_once(&f.store, &f.client, &f.cfg, &Settings::default())
+    let pass = index_once(&f.store, &f.store, &f.client, &f.cfg, &Settings::default())
         .await
         .unwrap();
     let want = computed(&lines);
@@ -129,7 +129,7 @@ async fn a_touched_conversation_is_written_again_above_its_old_version_and_a_del
             .unwrap();
     };
     add(conv.to_string());
-    index_once(&f.store, &f.client, &f.cfg, &settings)
+    index_once(&f.store, &f.store, &f.client, &f.cfg, &settings)
         .await
         .unwrap();
     let (v1, doc1) = f.double.docs(&f.cfg.aliases.new)["w1:c1"].clone();
@@ -137,7 +137,7 @@ async fn a_touched_conversation_is_written_again_above_its_old_version_and_a_del
     part["conversation_id"] = json!("c1");
     part["workspace_id"] = json!("w1");
     add(part.to_string());
-    let pass = index_once(&f.store, &f.client, &f.cfg, &settings)
+    let pass = index_once(&f.store, &f.store, &f.client, &f.cfg, &settings)
         .await
         .unwrap();
     assert_eq!(pass.indexed, 1);
@@ -152,7 +152,7 @@ async fn a_touched_conversation_is_written_again_above_its_old_version_and_a_del
         "data": {"item": {"type": "conversation", "id": "c1"}}})
         .to_string(),
     );
-    let pass = index_once(&f.store, &f.client, &f.cfg, &settings)
+    let pass = index_once(&f.store, &f.store, &f.client, &f.cfg, &settings)
         .await
         .unwrap();
     assert_eq!(pass.deleted, 1);
@@ -171,14 +171,14 @@ async fn while_the_engine_is_away_nothing_is_marked_clean_and_the_next_pass_catc
         .append(&batch, &[], SystemTime::now())
         .unwrap();
     f.double.faults(|x| x.down = true);
-    let failed = index_once(&f.store, &f.client, &f.cfg, &Settings::default()).await;
+    let failed = index_once(&f.store, &f.store, &f.client, &f.cfg, &Settings::default()).await;
     assert!(
         failed.is_err(),
         "the writer gave up while the engine was down"
     );
     assert_eq!(f.store.lock().unwrap().dirty_count().unwrap(), 20);
     f.double.faults(|x| x.down = false);
-    let pass = index_once(&f.store, &f.client, &f.cfg, &Settings::default())
+    let pass = index_once(&f.store, &f.store, &f.client, &f.cfg, &Settings::default())
         .await
         .unwrap();
     assert_eq!(pass.indexed, 20);

@@ -59,8 +59,10 @@ impl Default for Intervals {
 
 /// What the tasks share.
 pub struct Indexing {
-    /// The indexer's own connection to the store.
+    /// The indexer's own connection to the store, for reads.
     pub store: Mutex<Store>,
+    /// The committer's connection: every write goes through it.
+    pub writer: Arc<Mutex<Store>>,
     pub client: EsClient,
     pub cfg: IndexerConfig,
     pub settings: Arc<Settings>,
@@ -129,7 +131,7 @@ impl Indexing {
             "an alias now points at another index (a backfill?); indexing every stored conversation again"
         );
         let raised = self
-            .store
+            .writer
             .lock()
             .map_err(|_| "the store lock was poisoned".to_string())
             .and_then(|mut s| {
@@ -164,7 +166,7 @@ impl Indexing {
             }
             let pass = tokio::select! {
                 _ = stop.changed() => return,
-                p = index_once(&self.store, &self.client, &self.cfg, &self.settings) => p,
+                p = index_once(&self.store, &self.writer, &self.client, &self.cfg, &self.settings) => p,
             };
             let pause_for = match pass {
                 Ok(p) if p.indexed + p.deleted + p.touched_meanwhile > 0 => {

@@ -14,8 +14,11 @@
 //!   cached backlog; `telemetry.rs`: the Prometheus metrics.
 //!
 //! The store is opened three times (one connection each for the committer,
-//! the indexer and the read routes): SQLite's WAL lets reads go on while a
-//! commit is written.
+//! the indexer's reads and the read routes): SQLite's WAL lets reads go on
+//! while a commit is written. Every write (records, offsets, dirty marks,
+//! raised revisions) goes through the committer's connection, behind one
+//! mutex: two SQLite writers would wait on each other by sleeping and
+//! polling, which starves both under load.
 
 pub mod commit;
 pub mod follow;
@@ -133,7 +136,8 @@ pub async fn run(opts: ServeOptions, shutdown: impl Future<Output = ()>) -> Resu
     let telemetry = Arc::new(telemetry::Telemetry::new());
     let status = Arc::new(status::Status::default());
     let committed = Arc::new(Notify::new());
-    let (committer, commit_task) = commit::Committer::spawn(writer, 1024, committed.clone());
+    let (committer, commit_task) =
+        commit::Committer::spawn(writer.clone(), 1024, committed.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let mut bulk = opts.bulk.clone();
@@ -145,14 +149,29 @@ pub async fn run(opts: ServeOptions, shutdown: impl Future<Output = ()>) -> Resu
     let lag = telemetry.clone();
     let indexing = Arc::new(indexing::Indexing {
         store: Mutex::new(indexer_store),
+        writer,
         client,
         cfg: IndexerConfig {
             aliases: opts.aliases.clone(),
             bulk,
             batch: opts.batch,
-            on_written: Some(Arc::new(move |revision| {
-                let seconds = micros_now().saturating_sub(revision) as f64 / 1e6;
-                lag.indexed_lag.observe(seconds);
+            on_written: Some(Arc::new(move |done, m| {
+                let now = micros_now();
+                for (_, revision) in done {
+                    let seconds = now.saturating_sub(*revision) as f64 / 1e6;
+                    lag.indexed_lag.observe(seconds);
+                }
+                lag.written
+                    .with_label_values(&["indexed"])
+                    .inc_by(m.indexed);
+                lag.written
+                    .with_label_values(&["deleted"])
+                    .inc_by(m.deleted);
+                lag.written
+                    .with_label_values(&["stale_skipped"])
+                    .inc_by(m.stale_skipped);
+                lag.retries.inc_by(m.retried);
+                lag.dead_letters.inc_by(m.dead_lettered);
             })),
         },
         settings: opts.settings.clone(),

@@ -79,7 +79,8 @@ impl Telemetry {
         ));
         must(registry.register(Box::new(lag.clone())));
         let seconds = vec![
-            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+            300.0, 900.0, 3600.0,
         ];
         Telemetry {
             accepted: counter_vec(
