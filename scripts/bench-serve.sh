@@ -11,18 +11,27 @@
 #   c. a 2,000-part conversation getting a new part every second for 60 s;
 #   d. serve's RSS over DURATION seconds at 10,000 records/s.
 #
-#   scripts/bench-serve.sh [DURATION_SECONDS]     (default 300)
+#   scripts/bench-serve.sh [DURATION_SECONDS [SHAPE]]     (default 300)
+#
+# SHAPE (or the environment variable BENCH_SHAPE) is `conversations` (whole
+# conversation lines, about 4.3 KiB a record) or `parts` (a conversation
+# record with no parts, then one `conversation_part` record per part, a
+# few hundred bytes a record) for every phase; without it, phase a runs
+# with both shapes and the other phases with `parts`.
 #
 # Every phase has its own fresh double, serve and store. Records are the
-# lines of `convstats gen --conversations 200000 --seed 7`. Builds the
+# lines of `convstats gen --conversations 200000 --seed 7` (see SHAPE). Builds the
 # release binary and the bench binary first (CARGO_TARGET_DIR is honoured).
 # Prints the targets and whether each was met; exits non-zero only when a
 # phase fails. Stops everything it started and removes its files on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-300}
+shape=${2:-${BENCH_SHAPE:-}}
+case "$shape" in ""|conversations|parts) ;; *) echo "SHAPE must be conversations or parts, not $shape" >&2; exit 2 ;; esac
 echo "command: $0 $*"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GiB, kernel $(uname -r)"
+echo "load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (work tree modified)')"
 
 target=${CARGO_TARGET_DIR:-target}
@@ -56,7 +65,7 @@ echo "store directories: $work ($(df --output=fstype "$work" | tail -1 | tr -d '
 "$bin" -q gen --conversations 200000 --seed 7 > "$work/lines.ndjson"
 
 python3 scripts/serve_load.py --bin "$bin" --double-bin "$double" --lines "$work/lines.ndjson" \
-  --work "$work" ${shm:+--shm "$shm/a-tmpfs"} --duration "$duration" &
+  --work "$work" ${shm:+--shm "$shm/a-tmpfs"} --duration "$duration" ${shape:+--shape "$shape"} &
 loadgen=$!
 status=0
 wait "$loadgen" || status=$?

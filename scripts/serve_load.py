@@ -16,12 +16,24 @@ and a fresh `convstats serve` on a fresh store, and measures:
      end-to-end lag of each new part (legacy count_conversation_parts);
   d. serve's VmRSS every 5 s over DURATION seconds at 10,000 records/s.
 
-Records are whole `convstats gen` conversation lines. The lines are used
-again and again: on every pass over them after the first, each
-conversation id gets a pass prefix (`<pass>-<id>`), so every posted line is
-a new conversation (the store keeps every accepted line, so posting the
-same conversations again would make each conversation's recomputation
-grow with the run, which is not the load being measured).
+Records come in one of two shapes (--shape):
+
+  conversations  the whole `convstats gen` conversation lines (about
+                 4.3 KiB a record);
+  parts          each generated conversation as one conversation record
+                 holding no parts (conversation_parts.conversation_parts
+                 = []) followed by one `conversation_part` record per part
+                 (with conversation_id and workspace_id), as most of a
+                 real stream is (a few hundred bytes a record).
+
+Without --shape, phase a runs with both shapes and the other phases with
+`parts`; with it, every phase uses that shape. The records are used again
+and again: on every pass over them after the first, each conversation id
+(and each part's conversation_id and id) gets a pass prefix
+(`<pass>-<id>`), so every posted record is new (the store keeps every
+accepted line, so posting the same conversations again would make each
+conversation's recomputation grow with the run, which is not the load
+being measured).
 
 Every child process is stopped when this program ends (also on SIGTERM);
 their pids are appended to WORK/pids for the shell's trap as well.
@@ -42,6 +54,8 @@ import urllib.parse
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 CONV_PREFIX = b'{"type":"conversation","id":"'
+PART_PREFIX = b'{"type":"conversation_part","id":"'
+PART_CONV_PREFIX = b'"conversation_id":"'
 RECORDS_PER_BODY = 1000
 
 children = []
@@ -83,6 +97,14 @@ def proc_status(pid, key):
     except OSError:
         pass
     return float("nan")
+
+
+def system_busy():
+    """Busy CPU seconds of the whole machine (every process, /proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / CLK_TCK
 
 
 def self_cpu():
@@ -171,23 +193,30 @@ class Instance:
         return body.decode()
 
     def cpu(self):
-        return {"serve": proc_cpu(self.serve.pid), "double": proc_cpu(self.double.pid), "loadgen": self_cpu()}
+        return {"serve": proc_cpu(self.serve.pid), "double": proc_cpu(self.double.pid), "loadgen": self_cpu(),
+                "machine": system_busy()}
 
     def stop(self):
-        problems = log_problems(self.serve_log)
+        """serve first (SIGTERM, its graceful stop), then the double; the
+        serve log's WARN/ERROR lines, the start-up warning about the unset
+        webhook secret left out."""
         for p in (self.serve, self.double):
+            if p is self.double:
+                try:
+                    self.double.stdin.close()
+                except OSError:
+                    pass
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        try:
-            self.double.stdin.close()
-        except OSError:
-            pass
-        for p in (self.serve, self.double):
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        self.serve_exit = self.serve.returncode
+        problems = [l for l in log_problems(self.serve_log) if "no webhook secret is set" not in l]
+        if self.serve_exit not in (0, None):
+            problems.append(f"serve exited with status {self.serve_exit} after SIGTERM")
         return problems
 
 
@@ -296,16 +325,42 @@ class Bodies:
         body = self.bodies[i % n]
         rnd = i // n
         if rnd:
-            body = body.replace(CONV_PREFIX, CONV_PREFIX + b"%d-" % rnd)
+            pre = b"%d-" % rnd
+            body = body.replace(CONV_PREFIX, CONV_PREFIX + pre)
+            if PART_CONV_PREFIX in body:
+                body = body.replace(PART_PREFIX, PART_PREFIX + pre).replace(PART_CONV_PREFIX, PART_CONV_PREFIX + pre)
         return body
 
 
-def load_bodies(path):
+def split_parts(lines):
+    """The `parts` shape: per conversation line, the conversation with no
+    parts, then one conversation_part record per part."""
+    out = []
+    compact = dict(separators=(",", ":"), ensure_ascii=False)
+    for line in lines:
+        c = json.loads(line)
+        cid, ws = c["id"], c.get("workspace_id")
+        parts = c["conversation_parts"]["conversation_parts"]
+        c["conversation_parts"]["conversation_parts"] = []
+        conv = json.dumps(c, **compact).encode()
+        assert conv.startswith(CONV_PREFIX) and PART_CONV_PREFIX not in conv
+        out.append(conv + b"\n")
+        for part in parts:
+            rec = {"type": "conversation_part", "id": part["id"], "conversation_id": cid, "workspace_id": ws}
+            rec.update((k, v) for k, v in part.items() if k not in rec)
+            out.append(json.dumps(rec, **compact).encode() + b"\n")
+    return out
+
+
+def load_bodies(path, shape="conversations"):
     with open(path, "rb") as f:
         lines = f.read().splitlines(keepends=True)
+    if shape == "parts":
+        lines = split_parts(lines)
     bodies = [b"".join(lines[i:i + RECORDS_PER_BODY]) for i in range(0, len(lines), RECORDS_PER_BODY)]
     bodies = [b for b in bodies if b.count(b"\n") == RECORDS_PER_BODY]
-    return bodies, len(lines), sum(len(b) for b in bodies)
+    nbytes = sum(len(l) for l in lines)
+    return bodies, len(lines), nbytes
 
 
 class Poster:
@@ -382,7 +437,12 @@ def flat_out(inst, bodies, seconds, clients=4, top_at=None):
 
 
 def cpu_cores(c0, c1, wall):
-    return {k: (c1[k] - c0[k]) / wall for k in c0}
+    """Cores used by each process; `other` is every other process of the
+    machine (builds, other services), from /proc/stat."""
+    out = {k: (c1[k] - c0[k]) / wall for k in c0}
+    machine = out.pop("machine")
+    out["other"] = max(0.0, machine - sum(out.values()))
+    return out
 
 
 def top_snapshot(inst):
@@ -534,19 +594,28 @@ def wait_drained(inst, limit):
     return None
 
 
-def phase_a(args, bodies_list, results):
+def phase_a(args, shapes, results):
     out = {}
-    for label, store in (("disk", os.path.join(args.work, "a-disk")), ("tmpfs", args.shm)):
+    for shape in args.a_shapes:
+        for where, store in (("disk", os.path.join(args.work, f"a-disk-{shape}")),
+                             ("tmpfs", args.shm and os.path.join(args.shm, shape))):
+            label = f"{where}, {shape}"
+            phase_a_one(args, shapes[shape][0], label, store, where == "disk", out)
+    results["a"] = out
+
+
+def phase_a_one(args, bodies_list, label, store, with_top, out):
+    if True:
         if store is None:
             out[label] = None
-            continue
-        inst = Instance(args, f"a-{label}", store, ["--backlog-limit", "1000000000"])
+            return
+        inst = Instance(args, "a-" + label.replace(", ", "-"), store, ["--backlog-limit", "1000000000"])
         try:
             bodies = Bodies(bodies_list)
-            p, wall, cores, top = flat_out(inst, bodies, args.ingest_seconds, top_at=args.ingest_seconds / 2 if label == "disk" else None)
+            p, wall, cores, top = flat_out(inst, bodies, args.ingest_seconds, top_at=args.ingest_seconds / 2 if with_top else None)
             text = inst.metrics()
             backlog = metric_value(text, "convstats_backlog_conversations")
-            written = metric_value(text, "convstats_documents_written_total", '{outcome="indexed"}')
+            written = metric_value(text, "convstats_indexed_lag_seconds_count")
             served = metric_value(text, "convstats_records_accepted_total", '{source="records"}')
             store_bytes = metric_value(text, "convstats_store_bytes")
         finally:
@@ -555,11 +624,12 @@ def phase_a(args, bodies_list, results):
             failures.append(f"phase a ({label}): no request answered 202 ({p.statuses}, {p.errors})")
         out[label] = dict(p=p, wall=wall, cores=cores, top=top, backlog=backlog, written=written,
                           served=served, store_bytes=store_bytes, problems=problems, cmd=inst.cmd)
-    results["a"] = out
+        if store and store.startswith("/dev/shm/"):
+            subprocess.run(["rm", "-rf", store])  # tmpfs is memory
 
 
-def phase_b(args, bodies_list, results):
-    inst = Instance(args, "b", os.path.join(args.work, "b"))
+def phase_b(args, bodies_list, results, rate, key):
+    inst = Instance(args, key, os.path.join(args.work, key))
     markers = []
     threads = []
     try:
@@ -569,7 +639,7 @@ def phase_b(args, bodies_list, results):
         def ticks(t0, seconds):
             threads.extend(run_markers(inst, t0, seconds, markers))
 
-        p, wall, late = steady(inst, bodies, args.lag_seconds, args.rate / RECORDS_PER_BODY, on_tick=ticks)
+        p, wall, late = steady(inst, bodies, args.lag_seconds, rate / RECORDS_PER_BODY, on_tick=ticks)
         cpu1 = inst.cpu()
         end_backlog = metric_value(inst.metrics(), "convstats_backlog_conversations")
         drained = wait_drained(inst, 60)
@@ -584,8 +654,8 @@ def phase_b(args, bodies_list, results):
     ok = [m[2] for m in markers if m[0] == "ok"]
     bad = [m for m in markers if m[0] != "ok"]
     if p.statuses.get(202, 0) == 0 or not ok:
-        failures.append(f"phase b: no accepted request or no marker seen ({p.statuses}, {bad[:3]})")
-    results["b"] = dict(p=p, wall=wall, late=late, cores=cpu_cores(cpu0, cpu1, wall), end_backlog=end_backlog,
+        failures.append(f"phase {key}: no accepted request or no marker seen ({p.statuses}, {bad[:3]})")
+    results[key] = dict(rate=rate, p=p, wall=wall, late=late, cores=cpu_cores(cpu0, cpu1, wall), end_backlog=end_backlog,
                         drained=drained, h_p50=histogram_quantile(buckets, 0.5), h_p99=histogram_quantile(buckets, 0.99),
                         h_count=hcount, h_mean=(hsum / hcount if hcount else None), buckets=buckets,
                         bulk_mean=(bsum / bcount if bcount else None), bulk_count=bcount,
@@ -741,7 +811,7 @@ def report(args, results):
     notes = []
     targets = []
     a = results.get("a", {})
-    for label in ("disk", "tmpfs"):
+    for label in a:
         r = a.get(label)
         if r is None:
             if label in a:
@@ -763,36 +833,39 @@ def report(args, results):
             notes.append(f"a ({label}) top -b -n1 at mid-phase: {r['top']}")
         if p.errors:
             notes.append(f"a ({label}) first non-202 answers: {p.errors[:3]}")
-    if a.get("disk") and a.get("tmpfs"):
-        rows.append(("a. ingest: tmpfs / disk (what fsync costs)", f"{a['tmpfs']['rate'] / a['disk']['rate']:.2f}x"))
-    if a.get("disk"):
-        met = a["disk"]["rate"] >= 50_000
-        targets.append(("ingest >= 50,000 records/s (store on disk)", f"{a['disk']['rate']:,.0f}", met))
-    b = results.get("b")
-    if b:
-        p = b["p"]
-        ok = b["markers_ok"]
-        rows.append(("b. load posted: records/s (accepted) / answers",
-                     f"{p.accepted / b['wall']:,.0f} / {statuses(p)}"))
-        rows.append(("b. load request latency p50 / p99; worst lateness of a slot",
-                     f"{ms(pct(p.latencies, 0.5))} / {ms(pct(p.latencies, 0.99))}; {ms(b['late'])}"))
-        rows.append(("b. indexed lag (histogram, bucket resolution) p50 / p99",
-                     f"{s(b['h_p50'])} / {s(b['h_p99'])} (mean {s(b['h_mean'])}, {b['h_count']:,.0f} conversations)"))
-        rows.append(("b. end-to-end marker lag (POST -> both docs in the double) p50 / p99 / max",
-                     f"{ms(pct(ok, 0.5))} / {ms(pct(ok, 0.99))} / {ms(max(ok) if ok else None)} ({len(ok)} markers, {len(b['markers_bad'])} failed)"))
-        rows.append(("b. backlog when the load stopped; time to drain",
-                     f"{b['end_backlog']:,.0f}; {s(b['drained']) if b['drained'] is not None else 'not within 60 s'}"))
-        rows.append(("b. bulk requests: count, mean, p99 (bucket)",
-                     f"{b['bulk_count']:,.0f}, {s(b['bulk_mean'])}, {s(b['bulk_p99'])}"))
-        rows.append(("b. CPU during the load (cores)", cores_str(b["cores"])))
-        e2e99 = pct(ok, 0.99)
-        worst = max(x for x in (b["h_p99"], e2e99) if x is not None) if (b["h_p99"] or e2e99) else None
-        targets.append(("lag p99 <= 1 s at 10,000 records/s (histogram; end-to-end)",
-                        f"{s(b['h_p99'])}; {ms(e2e99)}", worst is not None and worst <= 1.0 and not b["markers_bad"]))
-        if b["markers_bad"]:
-            notes.append(f"b markers not seen: {b['markers_bad'][:5]}")
-        if p.errors:
-            notes.append(f"b first non-202 answers: {p.errors[:3]}")
+    for shape in args.a_shapes:
+        dk, tk = a.get(f"disk, {shape}"), a.get(f"tmpfs, {shape}")
+        if dk and tk:
+            rows.append((f"a. ingest, {shape}: tmpfs / disk (what fsync costs)", f"{tk['rate'] / dk['rate']:.2f}x"))
+        if dk:
+            targets.append((f"ingest >= 50,000 records/s (store on disk, {shape})", f"{dk['rate']:,.0f}", dk["rate"] >= 50_000))
+    for key in ("b", "l"):
+      b = results.get(key)
+      if b:
+          tag = f"{key}. at {b['rate']:,} records/s:"
+          p = b["p"]
+          ok = b["markers_ok"]
+          rows.append((f"{tag} load posted: records/s (accepted) / answers",
+                       f"{p.accepted / b['wall']:,.0f} / {statuses(p)}"))
+          rows.append((f"{tag} load request latency p50 / p99; worst lateness of a slot",
+                       f"{ms(pct(p.latencies, 0.5))} / {ms(pct(p.latencies, 0.99))}; {ms(b['late'])}"))
+          rows.append((f"{tag} indexed lag (histogram, bucket resolution) p50 / p99",
+                       f"{s(b['h_p50'])} / {s(b['h_p99'])} (mean {s(b['h_mean'])}, {b['h_count']:,.0f} conversations)"))
+          rows.append((f"{tag} end-to-end marker lag (POST -> both docs in the double) p50 / p99 / max",
+                       f"{ms(pct(ok, 0.5))} / {ms(pct(ok, 0.99))} / {ms(max(ok) if ok else None)} ({len(ok)} markers, {len(b['markers_bad'])} failed)"))
+          rows.append((f"{tag} backlog when the load stopped; time to drain",
+                       f"{b['end_backlog']:,.0f}; {s(b['drained']) if b['drained'] is not None else 'not within 60 s'}"))
+          rows.append((f"{tag} bulk requests: count, mean, p99 (bucket)",
+                       f"{b['bulk_count']:,.0f}, {s(b['bulk_mean'])}, {s(b['bulk_p99'])}"))
+          rows.append((f"{tag} CPU during the load (cores)", cores_str(b["cores"])))
+          e2e99 = pct(ok, 0.99)
+          worst = max(x for x in (b["h_p99"], e2e99) if x is not None) if (b["h_p99"] or e2e99) else None
+          targets.append((f"lag p99 <= 1 s at {b['rate']:,} records/s (histogram; end-to-end)" + (" [extra rate, not the brief's target]" if key == "l" else ""),
+                          f"{s(b['h_p99'])}; {ms(e2e99)}", worst is not None and worst <= 1.0 and not b["markers_bad"]))
+          if b["markers_bad"]:
+              notes.append(f"{key} markers not seen: {b['markers_bad'][:5]}")
+          if p.errors:
+              notes.append(f"{key} first non-202 answers: {p.errors[:3]}")
     c = results.get("c")
     if c:
         lags = [l for _, l in c["lags"]]
@@ -823,7 +896,7 @@ def report(args, results):
                         f"{d['first_max']:,.0f} -> {d['last_max']:,.0f} MiB", bool(flat)))
         notes.append("d samples (t s, serve RSS MiB, double RSS MiB, backlog): " + "; ".join(
             f"{t:.0f} {r:.0f} {dr:.0f} {bl:.0f}" for t, r, dr, bl in d["samples"]))
-    for key in ("a", "b", "c", "d"):
+    for key in ("a", "b", "l", "c", "d"):
         r = results.get(key)
         if not r:
             continue
@@ -863,7 +936,10 @@ def main():
     ap.add_argument("--lag-seconds", type=int, default=60)
     ap.add_argument("--big-parts", type=int, default=2000)
     ap.add_argument("--big-seconds", type=int, default=60)
-    ap.add_argument("--phases", default="abcd")
+    ap.add_argument("--low-rate", type=int, default=2_000, help="phase l: phase b at this rate")
+    ap.add_argument("--phases", default="ablcd")
+    ap.add_argument("--shape", choices=("conversations", "parts"), default=None,
+                    help="record shape of every phase (default: phase a both, the others parts)")
     args = ap.parse_args()
 
     def on_term(signum, frame):
@@ -873,10 +949,25 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     results = {}
     try:
-        bodies, nlines, nbytes = load_bodies(args.lines)
-        log(f"input: {nlines:,} lines, {len(bodies)} bodies of {RECORDS_PER_BODY} records "
-            f"({nbytes / len(bodies) / 2**20:.2f} MiB each, {nbytes / nlines / 1024 if nlines else 0:.1f} KiB a record)")
-        phases = {"a": lambda: phase_a(args, bodies, results), "b": lambda: phase_b(args, bodies, results),
+        args.a_shapes = [args.shape] if args.shape else ["conversations", "parts"]
+        main_shape = args.shape or "parts"
+        needed = set(args.a_shapes) if "a" in args.phases else set()
+        if set(args.phases) & set("bld"):
+            needed.add(main_shape)
+        shapes = {}
+        for shape in ("conversations", "parts"):
+            if shape not in needed:
+                continue
+            t = time.perf_counter()
+            shapes[shape] = load_bodies(args.lines, shape)
+            b, nlines, nbytes = shapes[shape]
+            log(f"input, shape {shape}: {nlines:,} records, {len(b)} bodies of {RECORDS_PER_BODY} records "
+                f"({sum(map(len, b)) / len(b) / 2**20:.2f} MiB a body on average, "
+                f"{nbytes / nlines if nlines else 0:,.0f} bytes a record on average; prepared in {time.perf_counter() - t:.0f} s)")
+        bodies = shapes.get(main_shape, (None,))[0]
+        log(f"shapes: phase a {', '.join(args.a_shapes)}; phases b, l, d {main_shape}")
+        phases = {"a": lambda: phase_a(args, shapes, results), "b": lambda: phase_b(args, bodies, results, args.rate, "b"),
+                  "l": lambda: phase_b(args, bodies, results, args.low_rate, "l"),
                   "c": lambda: phase_c(args, results), "d": lambda: phase_d(args, bodies, results)}
         for key in args.phases:
             log(f"phase {key}: started {time.strftime('%H:%M:%S')}")

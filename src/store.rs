@@ -276,7 +276,8 @@ impl Store {
                 .map_err(sql("preparing an insert"))?;
             let mut touch = tx
                 .prepare_cached(
-                    "UPDATE conversations SET revision = ?2, dirty = 1, deleted = ?3 WHERE id = ?1",
+                    "UPDATE conversations
+                     SET revision = coalesce(?2, revision), dirty = 1, deleted = ?3 WHERE id = ?1",
                 )
                 .map_err(sql("preparing an update"))?;
             let mut keep = tx
@@ -285,38 +286,61 @@ impl Store {
             let mut drop_lines = tx
                 .prepare_cached("DELETE FROM records WHERE conversation = ?1")
                 .map_err(sql("preparing a record delete"))?;
+            // Each conversation is looked up, and given its new revision,
+            // once per transaction however many of its lines come: one
+            // revision per commit is enough for versions to increase.
+            let mut seen: rustc_hash::FxHashMap<&ConversationKey, (i64, bool)> =
+                rustc_hash::FxHashMap::default();
             for a in lines {
                 let (ws, id) = (a.key.workspace_id.as_str(), a.key.id.as_str());
-                let found: Option<(i64, i64, bool)> = find
-                    .query_row(params![ws, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
-                    .map_err(sql("looking a conversation up"))?;
-                let row = match found {
-                    Some((_, _, true)) => {
+                let row = match seen.get(&a.key).copied() {
+                    Some((_, true)) => {
                         done.after_delete += 1;
                         continue;
                     }
-                    Some((row, revision, false)) => {
-                        let revision = next_revision(Some(revision as u64), now);
-                        touch
-                            .execute(params![row, revision as i64, a.delete])
-                            .map_err(sql("marking a conversation dirty"))?;
+                    Some((row, false)) => {
+                        if a.delete {
+                            touch
+                                .execute(params![row, None::<i64>, true])
+                                .map_err(sql("marking a conversation deleted"))?;
+                        }
                         row
                     }
                     None => {
-                        let revision = next_revision(None, now);
-                        insert
-                            .execute(params![
-                                ws,
-                                id,
-                                partition::of(&a.key, partitions),
-                                revision as i64,
-                                a.delete
-                            ])
-                            .map_err(sql("adding a conversation"))?;
-                        tx.last_insert_rowid()
+                        let found: Option<(i64, i64, bool)> = find
+                            .query_row(params![ws, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                            .optional()
+                            .map_err(sql("looking a conversation up"))?;
+                        match found {
+                            Some((row, _, true)) => {
+                                seen.insert(&a.key, (row, true));
+                                done.after_delete += 1;
+                                continue;
+                            }
+                            Some((row, revision, false)) => {
+                                let revision = next_revision(Some(revision as u64), now);
+                                touch
+                                    .execute(params![row, Some(revision as i64), a.delete])
+                                    .map_err(sql("marking a conversation dirty"))?;
+                                row
+                            }
+                            None => {
+                                let revision = next_revision(None, now);
+                                insert
+                                    .execute(params![
+                                        ws,
+                                        id,
+                                        partition::of(&a.key, partitions),
+                                        revision as i64,
+                                        a.delete
+                                    ])
+                                    .map_err(sql("adding a conversation"))?;
+                                tx.last_insert_rowid()
+                            }
+                        }
                     }
                 };
+                seen.insert(&a.key, (row, a.delete));
                 if a.delete {
                     drop_lines
                         .execute([row])

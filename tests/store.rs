@@ -198,3 +198,45 @@ fn a_rejected_line_is_not_accepted_and_says_why() {
     assert!(!err.is_empty());
     assert!(Accepted::parse(b"   ").unwrap().is_none());
 }
+
+#[test]
+fn many_lines_of_one_conversation_in_one_commit_keep_every_line_and_a_delete_among_them_is_final() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("state.db"), Some(1)).unwrap();
+    let conv = common::conversation(vec![common::part("1", "comment", 60, "admin")]).to_string();
+    let part = |id: &str, dt: i64| {
+        let mut p = common::part(id, "comment", dt, "user");
+        p["conversation_id"] = json!("c1");
+        p.to_string()
+    };
+    let lines = [conv.clone(), part("2", 120), part("3", 180), part("4", 240)];
+    let batch: Vec<Accepted> = lines.iter().map(|l| accepted(l)).collect();
+    assert_eq!(store.append(&batch, &[], at(0)).unwrap().kept, 4);
+    let dirty = store.dirty(0, 10).unwrap();
+    assert_eq!(dirty.len(), 1, "one conversation, one dirty mark");
+    let whole = store.conversation(&dirty[0].key).unwrap().unwrap();
+    assert_eq!(
+        documents([whole]),
+        documents(common::merge(
+            &lines
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        )),
+        "every line of the commit is merged"
+    );
+    // A part, the delete, and a part after it, in one commit.
+    let deleted = json!({"type": "notification_event", "topic": "conversation.deleted",
+        "data": {"item": {"type": "conversation", "id": "c1"}}})
+    .to_string();
+    let batch = [
+        accepted(&part("5", 300)),
+        accepted(&deleted),
+        accepted(&part("6", 360)),
+    ];
+    let kept = store.append(&batch, &[], at(1)).unwrap();
+    assert_eq!((kept.kept, kept.after_delete), (2, 1));
+    assert!(store.conversation(&dirty[0].key).unwrap().is_none());
+    let after = store.dirty(0, 10).unwrap().remove(0);
+    assert!(after.deleted && after.revision > dirty[0].revision);
+}

@@ -191,6 +191,8 @@ impl Indexing {
                     continue;
                 }
                 Ok(_) => None,
+                // Stopping: the pass was cut short on purpose.
+                Err(_) if *stop.borrow() => return,
                 Err(e) => {
                     tracing::warn!(
                         "indexing: {e}; trying again in {:?} (ingest goes on)",
