@@ -462,6 +462,26 @@ impl Store {
             .map_err(self.sql("reading a page of conversations"))
     }
 
+    /// A value of the store's `meta` table (`None` when unset).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.sql("reading a setting"))
+    }
+
+    /// Sets a value of the `meta` table (durable when this returns).
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(self.sql("writing a setting"))
+    }
+
     /// Whether the store answers (readiness).
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn

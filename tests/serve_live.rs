@@ -10,9 +10,9 @@
 //!   connection): `/readyz` is 503 with the reason, ingest goes on with
 //!   202, and everything is indexed afterwards without anyone doing
 //!   anything.
-//! - A backfill of older files while serving: serve notices the alias move
-//!   and re-indexes, so the final documents are those of everything it
-//!   knows.
+//! - A backfill of older files while serving (and one while serve is
+//!   stopped): serve notices the alias move and re-indexes, so the final
+//!   documents are those of everything it knows.
 //! - Webhook deliveries shuffled and repeated give `compute`'s documents.
 //! - The CSV export (the route, `export csv` from the store and from the
 //!   engine) equals `compute`'s CSV for the same timeframe.
@@ -607,8 +607,8 @@ async fn while_the_engine_is_away_for_30_s_ingest_answers_202_readyz_says_why_an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backfill_of_older_files_while_serving_ends_with_the_documents_of_everything_serve_knows()
-{
+async fn a_backfill_of_older_files_while_serving_or_stopped_ends_with_the_documents_of_everything_serve_knows()
+ {
     for t in targets().await {
         let prefix = "convstats-live-serve-backfill";
         clean(&t, prefix).await;
@@ -639,6 +639,24 @@ async fn a_backfill_of_older_files_while_serving_ends_with_the_documents_of_ever
             assert!(
                 Instant::now() < deadline,
                 "serve did not notice the alias move"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        serve.wait_indexed(Duration::from_secs(60));
+        assert_holds(&t, prefix, &want).await;
+        // A backfill while serve is stopped is noticed at the next start.
+        let mut serve = serve;
+        serve.kill9();
+        let mut backfill = convstats(&t, prefix, dir.path());
+        backfill.args(["-q", "backfill", &older.to_string_lossy(), "--delete-old"]);
+        let (code, text) = run(backfill).await;
+        assert_eq!(code, 0, "{text}");
+        serve.spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while serve.metric("convstats_alias_moves_total").unwrap_or(0.0) < 1.0 {
+            assert!(
+                Instant::now() < deadline,
+                "serve did not notice at start that the aliases moved while it was stopped"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -8,10 +8,11 @@
 //!   control calls gave up) is retried after a pause: indexing resumes by
 //!   itself, and nothing is marked clean that was not written.
 //! - **the alias watch**: the concrete indices behind both aliases, read at
-//!   start and every `alias_check` (a minute by default). When either moved
-//!   (a backfill swapped it), every stored conversation gets a new revision
-//!   and is indexed again, so that what `serve` knows wins over the
-//!   backfill's files.
+//!   start and every `alias_check` (a minute by default) and compared with
+//!   those the store last saw (kept in its `meta` table, so a move while
+//!   `serve` was stopped counts too). When either moved (a backfill swapped
+//!   it), every stored conversation gets a new revision and is indexed
+//!   again, so that what `serve` knows wins over the backfill's files.
 //! - **the watch of the cluster and the store**: every `probe` (1 s) the
 //!   cluster's `GET /` (readiness, `convstats_elasticsearch_up`), the
 //!   backlog, the lag of the oldest dirty conversation and the store's size.
@@ -32,6 +33,9 @@ use crate::elasticsearch::setup::{alias_targets, setup};
 use crate::elasticsearch::{Aliases, EsClient};
 use crate::indexer::{IndexerConfig, index_once};
 use crate::store::Store;
+
+/// The `meta` key of the indices behind both aliases, as last seen.
+const ALIAS_TARGETS: &str = "alias_targets";
 
 /// How often each task looks.
 #[derive(Debug, Clone, Copy)]
@@ -120,32 +124,46 @@ impl Indexing {
         }
     }
 
-    /// Gives every conversation a new revision when an alias moved.
-    fn on_targets(&self, before: &mut Vec<String>, now: Vec<String>) {
-        if *before == now {
-            return;
-        }
-        tracing::warn!(
-            before = %before.join(","),
-            now = %now.join(","),
-            "an alias now points at another index (a backfill?); indexing every stored conversation again"
-        );
-        let raised = self
+    /// Gives every conversation a new revision when an alias moved since
+    /// the store last saw it. The indices behind the aliases are kept in
+    /// the store (`meta`), so a backfill that swapped them while `serve`
+    /// was not running is noticed at the next start.
+    fn on_targets(&self, now: Vec<String>) {
+        let now_text = now.join(",");
+        let result = self
             .writer
             .lock()
             .map_err(|_| "the store lock was poisoned".to_string())
             .and_then(|mut s| {
-                s.raise_all_revisions(SystemTime::now())
-                    .map_err(|e| e.to_string())
+                let before = s.meta(ALIAS_TARGETS).map_err(|e| e.to_string())?;
+                if before.as_deref() == Some(now_text.as_str()) {
+                    return Ok(None);
+                }
+                // The first start on this store has nothing to compare with:
+                // everything it holds is dirty anyway.
+                let raised = match &before {
+                    Some(_) => s
+                        .raise_all_revisions(SystemTime::now())
+                        .map_err(|e| e.to_string())?,
+                    None => 0,
+                };
+                s.set_meta(ALIAS_TARGETS, &now_text)
+                    .map_err(|e| e.to_string())?;
+                Ok(before.map(|b| (b, raised)))
             });
-        match raised {
-            Ok(n) => {
-                tracing::info!(conversations = n, "every conversation marked for indexing");
+        match result {
+            Ok(None) => {}
+            Ok(Some((before, raised))) => {
+                tracing::warn!(
+                    before = %before,
+                    now = %now_text,
+                    conversations = raised,
+                    "an alias now points at another index (a backfill?); indexing every stored conversation again"
+                );
                 self.telemetry.alias_moves.inc();
-                *before = now;
             }
-            // `before` is kept: the next check tries again.
-            Err(e) => tracing::error!("raising revisions after an alias move: {e}"),
+            // Nothing recorded: the next check tries again.
+            Err(e) => tracing::error!("checking the aliases against the store: {e}"),
         }
     }
 
@@ -153,14 +171,15 @@ impl Indexing {
     /// flight at `stop` is left: what it wrote stays dirty and is written
     /// again after the restart (versions make that harmless).
     pub async fn run(self: Arc<Self>, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
-        let Some(mut known) = self.set_up(&mut stop).await else {
+        let Some(at_start) = self.set_up(&mut stop).await else {
             return;
         };
+        self.on_targets(at_start);
         let mut next_alias_check = tokio::time::Instant::now() + self.intervals.alias_check;
         loop {
             if tokio::time::Instant::now() >= next_alias_check {
                 if let Some(now) = targets(&self.client, &self.cfg.aliases).await {
-                    self.on_targets(&mut known, now);
+                    self.on_targets(now);
                 }
                 next_alias_check = tokio::time::Instant::now() + self.intervals.alias_check;
             }
