@@ -159,15 +159,7 @@ pub async fn index_once(
         }
         // Every operation has its outcome once the writer finished.
         let m = writer.finish().await?.metrics;
-        let w = &mut pass.writes;
-        w.sent += m.sent;
-        w.indexed += m.indexed;
-        w.deleted += m.deleted;
-        w.stale_skipped += m.stale_skipped;
-        w.retried += m.retried;
-        w.dead_lettered += m.dead_lettered;
-        w.bytes += m.bytes;
-        w.requests += m.requests;
+        pass.writes += m;
         let cleared = lock(marks)?.mark_clean_all(&done)?;
         if let Some(hook) = &cfg.on_written {
             hook(&done, &m);

@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
-use support::docs::lines_by_id;
 use support::targets::*;
 
 /// A free local port (bound and released; the race is harmless in tests).
@@ -337,22 +336,10 @@ fn stream(n: u64, seed: u64) -> (Vec<Request>, Vec<String>) {
 async fn expected(dir: &Path, records: &[String]) -> ([BTreeMap<String, Value>; 2], String) {
     let input = dir.join("all.ndjson");
     std::fs::write(&input, records.join("\n") + "\n").unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_convstats"));
-    cmd.env_remove("CONVSTATS_CONFIG").args([
-        "-q",
-        "compute",
-        &input.to_string_lossy(),
-        "--out",
-        &dir.join("expected").to_string_lossy(),
-    ]);
-    let (code, text) = run(cmd).await;
-    assert_eq!(code, 0, "{text}");
     let out = dir.join("expected");
+    let docs = compute_documents(&input, &out).await;
     (
-        [
-            lines_by_id(&out.join("conversations-new.ndjson")),
-            lines_by_id(&out.join("conversations-legacy.ndjson")),
-        ],
+        docs,
         std::fs::read_to_string(out.join("conversations.csv")).unwrap(),
     )
 }

@@ -40,6 +40,20 @@ pub struct MetricsSnapshot {
     pub in_flight: u64,
 }
 
+impl std::ops::AddAssign for MetricsSnapshot {
+    /// Sums two writers' counters (`in_flight` is a level, not summed).
+    fn add_assign(&mut self, o: MetricsSnapshot) {
+        self.sent += o.sent;
+        self.indexed += o.indexed;
+        self.deleted += o.deleted;
+        self.stale_skipped += o.stale_skipped;
+        self.retried += o.retried;
+        self.dead_lettered += o.dead_lettered;
+        self.bytes += o.bytes;
+        self.requests += o.requests;
+    }
+}
+
 impl MetricsSnapshot {
     /// Operations finished one way or another.
     pub fn finished(&self) -> u64 {
