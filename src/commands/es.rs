@@ -121,8 +121,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn secret(
-    name: &str,
+/// A secret from its flag, its file flag, the config value or the config
+/// file, in that order. `flag` names the flag (`es-password`), for the
+/// message when a file cannot be read.
+pub fn secret(
+    flag_name: &str,
     flag: &Option<String>,
     flag_file: &Option<PathBuf>,
     conf: &Option<Secret>,
@@ -131,8 +134,8 @@ fn secret(
     let read = |p: &Path| {
         Secret::from_file(p).map_err(|e| {
             Failure::Usage(anyhow!(
-                "{e}; check --es-{name}-file (or CONVSTATS_ES_{}_FILE)",
-                name.to_uppercase().replace('-', "_")
+                "{e}; check --{flag_name}-file (or CONVSTATS_{}_FILE)",
+                flag_name.to_uppercase().replace('-', "_")
             ))
         })
     };
@@ -175,21 +178,21 @@ impl ConnectionArgs {
             EsConfig::default().urls
         };
         let password = secret(
-            "password",
+            "es-password",
             &self.es_password,
             &self.es_password_file,
             &file.password,
             &file.password_file,
         )?;
         let api_key = secret(
-            "api-key",
+            "es-api-key",
             &self.es_api_key,
             &self.es_api_key_file,
             &file.api_key,
             &file.api_key_file,
         )?;
         let bearer = secret(
-            "bearer-token",
+            "es-bearer-token",
             &self.es_bearer_token,
             &self.es_bearer_token_file,
             &file.bearer_token,

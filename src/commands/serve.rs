@@ -9,9 +9,8 @@ use std::time::Duration;
 use anyhow::anyhow;
 
 use super::Failure;
-use super::es::{ConnectionArgs, WriterArgs, parse_duration, runtime};
+use super::es::{ConnectionArgs, WriterArgs, parse_duration, runtime, secret};
 use crate::config::Settings;
-use crate::elasticsearch::Secret;
 use crate::serve::indexing::Intervals;
 use crate::serve::routes::{DEFAULT_BACKLOG_LIMIT, DEFAULT_MAX_BODY};
 use crate::serve::{ServeError, ServeOptions, http};
@@ -56,38 +55,6 @@ pub struct ServeArgs {
     pub conn: ConnectionArgs,
     #[command(flatten)]
     pub writer: WriterArgs,
-}
-
-/// A secret from its flag, its file flag, the config value or the config
-/// file, in that order.
-fn secret(
-    flag_name: &str,
-    flag: &Option<String>,
-    flag_file: &Option<PathBuf>,
-    conf: &Option<Secret>,
-    conf_file: &Option<PathBuf>,
-) -> Result<Option<Secret>, Failure> {
-    let read = |p: &PathBuf| {
-        Secret::from_file(p).map(Some).map_err(|e| {
-            Failure::Usage(anyhow!(
-                "{e}; check --{flag_name}-file (or CONVSTATS_{}_FILE)",
-                flag_name.to_uppercase().replace('-', "_")
-            ))
-        })
-    };
-    if let Some(v) = flag.as_deref().filter(|v| !v.is_empty()) {
-        return Ok(Some(Secret::new(v)));
-    }
-    if let Some(p) = flag_file {
-        return read(p);
-    }
-    if let Some(v) = conf {
-        return Ok(Some(v.clone()));
-    }
-    if let Some(p) = conf_file {
-        return read(p);
-    }
-    Ok(None)
 }
 
 /// The options of `serve` from flags, environment and config file.
@@ -203,6 +170,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::elasticsearch::Secret;
 
     fn settings(toml: &str) -> Settings {
         crate::config::parse(toml).unwrap()
