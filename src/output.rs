@@ -4,7 +4,7 @@
 //! Conversations are rendered in parallel chunks (metrics + serialization)
 //! and written in key order, so memory holds one chunk of documents at a time.
 
-use crate::aggregate::ByWorkspace;
+use crate::aggregate::Views;
 use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::document::{self, csv_writer};
@@ -39,7 +39,7 @@ struct Rendered {
     new: Vec<u8>,
     legacy: Vec<u8>,
     csv: Vec<u8>,
-    stats: ByWorkspace,
+    stats: Views,
 }
 
 /// A buffer from the writer's returns, or a new one.
@@ -62,7 +62,7 @@ fn render(
         new: buffer(pool, convs.len() * 800),
         legacy: buffer(pool, convs.len() * 1300),
         csv: Vec::new(),
-        stats: ByWorkspace::default(),
+        stats: Views::default(),
     };
     let mut csv = csv_writer(buffer(pool, convs.len() * 500));
     for c in convs {
@@ -120,8 +120,8 @@ pub fn write_all(
     // faults on fresh memory for every chunk.
     let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<u8>>(3 * 2 * CHUNK / TASK);
     let written = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<ByWorkspace> {
-            let mut stats = ByWorkspace::default();
+        let writer = scope.spawn(move || -> io::Result<Views> {
+            let mut stats = Views::default();
             for parts in rx {
                 for part in parts {
                     new.write_all(&part.new)?;
