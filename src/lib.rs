@@ -11,6 +11,7 @@ pub mod document;
 pub mod elasticsearch;
 pub mod export;
 pub mod indexer;
+pub mod kibana;
 pub mod metrics;
 pub mod office_hours;
 pub mod output;

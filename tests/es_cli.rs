@@ -19,17 +19,9 @@ use serde_json::{Value, json};
 use support::EsDouble;
 use support::docs::lines_by_id;
 
-/// The binary with no Elasticsearch or config settings from the caller's
-/// environment.
+/// The binary with no settings from the caller's environment.
 fn convstats(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("convstats").unwrap();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CONVSTATS_") {
-            c.env_remove(k);
-        }
-    }
-    c.current_dir(dir);
-    c
+    support::clean_command(dir)
 }
 
 struct Run {

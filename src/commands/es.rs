@@ -154,6 +154,17 @@ pub fn secret(
     Ok(None)
 }
 
+/// An API key as given: `id:key`, or the base64 "encoded" form.
+pub fn api_key_auth(key: Secret) -> Auth {
+    match key.expose().split_once(':') {
+        Some((id, k)) if !id.is_empty() && !k.is_empty() => Auth::ApiKey {
+            id: Some(id.to_string()),
+            key: Secret::new(k),
+        },
+        _ => Auth::ApiKey { id: None, key },
+    }
+}
+
 impl ConnectionArgs {
     /// The connection settings and the aliases.
     pub fn resolve(&self, settings: &Settings) -> Result<(EsConfig, Aliases), Failure> {
@@ -210,13 +221,7 @@ impl ConnectionArgs {
             )));
         }
         let auth = if let Some(key) = api_key {
-            match key.expose().split_once(':') {
-                Some((id, k)) if !id.is_empty() && !k.is_empty() => Auth::ApiKey {
-                    id: Some(id.to_string()),
-                    key: Secret::new(k),
-                },
-                _ => Auth::ApiKey { id: None, key },
-            }
+            api_key_auth(key)
         } else if let Some(token) = bearer {
             Auth::Bearer(token)
         } else if let Some(password) = password {

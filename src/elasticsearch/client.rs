@@ -562,7 +562,7 @@ fn transport_error_chain(e: &elasticsearch::Error) -> String {
     text
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,10 +1,26 @@
 //! Test support shared by the integration tests (`mod support;`): the
-//! Elasticsearch protocol double and small helpers.
+//! Elasticsearch and Kibana protocol doubles and small helpers.
 #![allow(dead_code, unused_imports)]
 
 pub mod docs;
 pub mod es_double;
+pub mod kibana_double;
+pub mod lens;
 pub mod logs;
 pub mod targets;
 
 pub use es_double::{EsDouble, RecordedRequest};
+pub use kibana_double::{KibanaDouble, KibanaRequest};
+
+/// The binary run in `dir`, with no `CONVSTATS_*` setting from the caller's
+/// environment.
+pub fn clean_command(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("convstats").unwrap();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CONVSTATS_") {
+            c.env_remove(k);
+        }
+    }
+    c.current_dir(dir);
+    c
+}
