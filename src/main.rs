@@ -241,3 +241,62 @@ fn main() -> ExitCode {
 /// raised peak RSS (docs/benchmarks.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command and every flag of `cmd` (and its subcommands) with no
+    /// help text, by path.
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        if cmd.get_about().is_none() && path.contains(' ') {
+            out.push(path.clone());
+        }
+        for a in cmd.get_arguments() {
+            let builtin = matches!(a.get_id().as_str(), "help" | "version");
+            if !builtin && a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                out.push(format!("{path} {}", a.get_id()));
+            }
+        }
+        for s in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            undocumented(s, &path, out);
+        }
+    }
+
+    #[test]
+    fn help_of_every_command_and_flag_says_what_it_does() {
+        let mut missing = Vec::new();
+        undocumented(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
+
+    #[test]
+    fn every_flag_with_a_built_in_default_shows_it_in_its_help() {
+        // A default clap does not know (it comes from the config file or the
+        // spec) is written in the help as `[default: …]`; one clap knows is
+        // printed by clap. Either way `--help` shows it.
+        fn walk(cmd: &clap::Command, out: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if !a.get_default_values().is_empty() && a.is_hide_default_value_set() {
+                    out.push(format!("{} {}", cmd.get_name(), a.get_id()));
+                }
+                if help.contains("[default") && !a.get_default_values().is_empty() {
+                    out.push(format!(
+                        "{} {}: the default is said twice",
+                        cmd.get_name(),
+                        a.get_id()
+                    ));
+                }
+            }
+            for s in cmd.get_subcommands() {
+                walk(s, out);
+            }
+        }
+        let mut wrong = Vec::new();
+        walk(&Cli::command(), &mut wrong);
+        assert!(wrong.is_empty(), "{wrong:?}");
+    }
+}

@@ -140,7 +140,7 @@ async fn mapping_errors_are_dead_lettered_with_status_and_reason_and_replay_empt
     assert_eq!(d.docs(&aliases.new).len(), 18);
 
     // replay before the fix: both fail again and stay
-    let r = dead_letter::replay(&c, &path, cfg(dir.path()))
+    let r = dead_letter::replay(&c, &path, cfg(dir.path()), None)
         .await
         .unwrap();
     assert_eq!((r.replayed, r.succeeded, r.still_failing), (2, 0, 2));
@@ -157,7 +157,7 @@ async fn mapping_errors_are_dead_lettered_with_status_and_reason_and_replay_empt
         "\"first_response_time\":61",
     );
     std::fs::write(&path, text).unwrap();
-    let r = dead_letter::replay(&c, &path, cfg(dir.path()))
+    let r = dead_letter::replay(&c, &path, cfg(dir.path()), None)
         .await
         .unwrap();
     assert_eq!((r.replayed, r.succeeded, r.still_failing), (2, 2, 0));

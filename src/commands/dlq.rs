@@ -68,12 +68,24 @@ pub fn replay(
     let (config, _) = conn.resolve(settings)?;
     let bulk = writer.resolve(settings, &config)?;
     let path = bulk.dead_letter_path.clone();
+    let bar = super::progress::bar(Some(0), "dead letters");
+    let progress = bar.clone().map(|b| {
+        let total = b.clone();
+        dead_letter::ReplayProgress {
+            start: Box::new(move |n| total.set_length(n)),
+            update: std::sync::Arc::new(move |m| b.set_position(m.finished())),
+        }
+    });
     let summary = runtime()?.block_on(async {
         let client = connect(&config).await?;
-        dead_letter::replay(&client, &path, bulk)
+        dead_letter::replay(&client, &path, bulk, progress.as_ref())
             .await
             .map_err(failure)
-    })?;
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let summary = summary?;
     Ok((summary, path))
 }
 

@@ -10,7 +10,9 @@ use anyhow::anyhow;
 
 use super::Failure;
 use super::es::{ConnectionArgs, connect, runtime};
+use super::progress::{self, LineCounter};
 use crate::config::Settings;
+use crate::elasticsearch::client::Method;
 use crate::elasticsearch::product::Product;
 use crate::export::{self, ExportError};
 use crate::store::Store;
@@ -53,7 +55,7 @@ pub fn run(args: &ExportArgs, settings: &Settings) -> Result<u64, Failure> {
     let ExportArgs::Csv(args) = args;
     let filter = export::filter(Some(&args.from), Some(&args.to), args.workspace.as_deref())
         .map_err(|e| Failure::Usage(anyhow!("{e}")))?;
-    let out: Box<dyn Write + Send> = match &args.out {
+    let file: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(
             |e| Failure::Usage(anyhow!("cannot create {}: {e}", p.display())),
         )?)),
@@ -72,12 +74,33 @@ pub fn run(args: &ExportArgs, settings: &Settings) -> Result<u64, Failure> {
             )));
         }
         let store = Mutex::new(Store::open(&path, None).map_err(|e| Failure::Runtime(e.into()))?);
+        // The store cannot count a timeframe's rows without reading them: a
+        // spinner with the rate, no ETA.
+        let out = LineCounter::new(file, progress::bar(None, "rows"));
         return export::store_csv(&store, settings, &filter, out).map_err(failure);
     }
     let (config, aliases) = args.conn.resolve(settings)?;
     runtime()?.block_on(async {
         let client = connect(&config).await?;
         let info = client.check().await.map_err(super::es::failure)?;
+        let bar = if progress::wanted() {
+            let total = client
+                .json_ok(
+                    Method::Post,
+                    &format!("/{}/_count", aliases.legacy),
+                    &[],
+                    Some(&serde_json::json!({"query": export::es_query(&filter)})),
+                    "counting the export's rows",
+                )
+                .await
+                .ok()
+                .and_then(|v| v["count"].as_u64());
+            // The header is a line as well.
+            progress::bar(total.map(|n| n + 1), "rows")
+        } else {
+            None
+        };
+        let out = LineCounter::new(file, bar);
         export::es_csv(&client, Product::of(&info), &aliases.legacy, &filter, out)
             .await
             .map_err(failure)

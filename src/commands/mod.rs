@@ -6,6 +6,7 @@ pub mod compute;
 pub mod dlq;
 pub mod es;
 pub mod export;
+pub mod progress;
 pub mod serve;
 pub mod setup;
 pub mod synth;

@@ -16,13 +16,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde_json::json;
 
-use super::bulk::{BulkMetrics, BulkOp, BulkWriter, MetricsSnapshot, OpOutcome};
+use super::bulk::{BulkOp, BulkWriter, MetricsSnapshot, OpOutcome};
 use super::client::{EsClient, Method};
 use super::config::{Aliases, BulkConfig};
 use super::error::EsError;
@@ -154,16 +153,10 @@ where
         Ok(w) => w,
         Err(e) => return Err(fail(client, &options, "starting the bulk writer", e, fresh).await),
     };
-    let ticker = options.progress.clone().map(|hook| {
-        let metrics: Arc<BulkMetrics> = writer.metrics();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            loop {
-                tick.tick().await;
-                hook(&metrics.snapshot());
-            }
-        })
-    });
+    let ticker = options
+        .progress
+        .clone()
+        .map(|hook| writer.report_progress(hook));
     let mut sent = 0u64;
     let mut items = std::pin::pin!(items);
     let mut send_failed = false;

@@ -200,6 +200,13 @@ pub fn alias_of(index: &str) -> &str {
     }
 }
 
+/// A progress display's two hooks: the number of letters, then the
+/// writer's counters as they grow.
+pub struct ReplayProgress {
+    pub start: Box<dyn Fn(u64) + Send + Sync>,
+    pub update: std::sync::Arc<dyn Fn(&super::counters::MetricsSnapshot) + Send + Sync>,
+}
+
 /// Sends every dead letter of `path` again through a writer configured by
 /// `config` (its `dead_letter_path` is ignored); the file is then replaced by
 /// the entries that failed again (removed when none did). When the replay
@@ -210,10 +217,14 @@ pub fn alias_of(index: &str) -> &str {
 /// the same index, and if a later backfill replaced it, the alias is still
 /// where the document belongs (a write to the retired concrete name would
 /// auto-create an index no alias points to).
+///
+/// `progress`, when given, is called with the writer's counters every 250 ms
+/// and once at the end, after being told how many letters there are.
 pub async fn replay(
     client: &EsClient,
     path: &Path,
     config: BulkConfig,
+    progress: Option<&ReplayProgress>,
 ) -> Result<ReplaySummary, EsError> {
     let letters = list(path)?;
     let mut tmp = path.as_os_str().to_owned();
@@ -225,12 +236,23 @@ pub async fn replay(
         ..config
     };
     let writer = BulkWriter::spawn(client.clone(), config)?;
+    let ticker = progress.map(|p| {
+        (p.start)(letters.len() as u64);
+        writer.report_progress(p.update.clone())
+    });
     for letter in &letters {
         let mut op = letter.to_op();
         op.index = alias_of(&op.index).to_string();
         writer.send(op).await?;
     }
-    let summary = match writer.finish().await {
+    let finished = writer.finish().await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let (Some(p), Ok(s)) = (progress, &finished) {
+        (p.update)(&s.metrics);
+    }
+    let summary = match finished {
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);

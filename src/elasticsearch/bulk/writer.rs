@@ -160,6 +160,22 @@ impl BulkWriter {
         self.shared.metrics.clone()
     }
 
+    /// Calls `hook` with the counters every 250 ms until the returned task
+    /// is aborted (a progress bar's feed).
+    pub fn report_progress(
+        &self,
+        hook: Arc<dyn Fn(&super::counters::MetricsSnapshot) + Send + Sync>,
+    ) -> tokio::task::JoinHandle<()> {
+        let metrics = self.metrics();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                hook(&metrics.snapshot());
+            }
+        })
+    }
+
     /// Closes the queue, waits until every queued operation is finished, and
     /// returns the counters; fails when the writer gave up. Other senders
     /// from [`BulkWriter::sender`] must be dropped for this to return.
