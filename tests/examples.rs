@@ -179,3 +179,21 @@ fn hand_derived_values_hold() {
     assert_eq!(l("default:1020", "median_time_to_reply"), j("7800"));
     assert_eq!(l("default:1020", "count_assignments"), j("1"));
 }
+
+#[test]
+fn the_readmes_configuration_reference_is_a_valid_configuration() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("#### Configuration reference")
+        .nth(1)
+        .expect("README has a configuration reference");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a toml block");
+    let settings = convstats::config::parse(toml).unwrap_or_else(|e| panic!("{:?}", e.0));
+    // Its schedules are the ones it names, and the fallback is used.
+    assert_eq!(settings.office_hours.distinct_schedules(), 2);
+}
