@@ -11,9 +11,8 @@
 #   - 1,000,000 conversations: report at most 1,000,000 bytes, rendered in
 #     at most 2,000 ms; screenshot target/report-1m.png.
 # --bin PATH uses that binary and builds nothing; the default is
-# target/release/convstats, built with `cargo build --release` when missing
-# (an existing one is used as it is: delete it, or pass --bin, after changing
-# the source). Chromium: env CHROMIUM, else /usr/bin/chromium (Debian's
+# target/release/convstats, brought up to date with `cargo build --release`
+# (a no-op when it is). Chromium: env CHROMIUM, else /usr/bin/chromium (Debian's
 # package). `npm ci` runs in scripts/browser-check when its node_modules is
 # missing. The generated data (about 4.4 GB of input and 2.1 GB of outputs
 # for the 1M case) lives in a temporary directory under target/, removed at
@@ -37,10 +36,8 @@ if [ -n "$bin" ]; then
   bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 else
   bin=$root/target/release/convstats
-  if [ ! -x "$bin" ]; then
-    echo "== cargo build --release (no $bin yet)"
-    cargo build --release --locked --bin convstats
-  fi
+  echo "== cargo build --release"
+  cargo build --release --locked --bin convstats
 fi
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || {
