@@ -224,7 +224,8 @@ impl Group {
         self.closes.add(f);
     }
 
-    fn merge(&mut self, o: &Group) {
+    /// Adds everything `o` gathered.
+    pub fn merge(&mut self, o: &Group) {
         self.conversations += o.conversations;
         self.first_response_time.extend(&o.first_response_time);
         self.time_to_last_close.extend(&o.time_to_last_close);

@@ -24,25 +24,7 @@ fn convstats(dir: &Path) -> Command {
     support::clean_command(dir)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the binary off the runtime's threads (the double lives on them).
-async fn run(mut cmd: Command) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
+use support::run_command as run;
 
 fn gen_file(dir: &Path, conversations: u64, seed: u64) -> String {
     let path = dir.join(format!("gen-{conversations}-{seed}.ndjson"));

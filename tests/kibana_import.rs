@@ -20,31 +20,7 @@ fn convstats(dir: &Path) -> Command {
     support::clean_command(dir)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-/// Runs the binary off the runtime's threads (the doubles live on them).
-async fn run(mut cmd: Command) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
+use support::{Run, run_command as run};
 
 /// `convstats setup` against both doubles, with `extra` flags.
 async fn setup(es: &EsDouble, kb: &KibanaDouble, dir: &Path, extra: &[&str]) -> Run {

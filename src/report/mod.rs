@@ -217,25 +217,7 @@ pub fn top_groups(groups: &BTreeMap<String, Group>) -> (Vec<(&str, &Group)>, Opt
     let rest = all.split_off(TABLE_ROWS);
     let mut merged = Group::default();
     for (_, g) in &rest {
-        merged.conversations += g.conversations;
-        merged.closes.by_human += g.closes.by_human;
-        merged.closes.never_by_human += g.closes.never_by_human;
-        merged
-            .first_response_time
-            .plain
-            .merge_from(&g.first_response_time.plain);
-        merged
-            .first_response_time
-            .ooo
-            .merge_from(&g.first_response_time.ooo);
-        merged
-            .time_to_last_close
-            .plain
-            .merge_from(&g.time_to_last_close.plain);
-        merged
-            .time_to_last_close
-            .ooo
-            .merge_from(&g.time_to_last_close.ooo);
+        merged.merge(g);
     }
     (all, Some((rest.len(), merged)))
 }
@@ -313,14 +295,13 @@ pub fn render_html(views: &Views, run: &RunSummary) -> String {
 
     let inbound = views.new_inbound(b);
     let started = views.started(b);
-    let mut frt = Pair::default();
-    let mut closes = crate::aggregate::Closes::default();
+    // Every new-pipeline document is in exactly one workspace: their merge
+    // is the whole.
+    let mut all = Group::default();
     for g in views.by_workspace().values() {
-        frt.plain.merge_from(&g.first_response_time.plain);
-        frt.ooo.merge_from(&g.first_response_time.ooo);
-        closes.by_human += g.closes.by_human;
-        closes.never_by_human += g.closes.never_by_human;
+        all.merge(g);
     }
+    let (frt, closes) = (&all.first_response_time, all.closes);
     let closed = closes.by_human + closes.never_by_human;
     let share = if closed > 0 {
         format!("{:.0}%", closes.by_human as f64 * 100.0 / closed as f64)

@@ -24,3 +24,31 @@ pub fn clean_command(dir: &std::path::Path) -> assert_cmd::Command {
     c.current_dir(dir);
     c
 }
+
+/// What a run of the binary printed, and its exit code.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout then stderr.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the binary off the runtime's threads (the doubles live on them).
+pub async fn run_command(mut cmd: assert_cmd::Command) -> Run {
+    tokio::task::spawn_blocking(move || {
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
