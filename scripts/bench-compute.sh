@@ -17,6 +17,9 @@
 # (`examples/parse_typed.rs`, one thread).
 # BENCH_COMPARE=/path/to/another/convstats adds that binary's `compute`
 # (e.g. a build of an earlier commit) into the same alternating runs.
+# `compute` also runs under a memory budget that forces spilling to disk
+# (BENCH_BUDGET, default 300MiB; outputs in target/bench/out-budget), so
+# both costs show side by side.
 # BENCH_KEEP_CACHE=1 keeps the page cache (memory then stays full of earlier
 # outputs, and the kernel reclaims it while `compute` writes).
 # Needs: cargo, python3 (for timing and peak RSS of the child process).
@@ -74,11 +77,15 @@ def median_run(results):
 threads = os.cpu_count()
 FAIR = f"serde_json -> IgnoredAny ({threads} thr, mmap)"
 OLD = "serde_json -> IgnoredAny (1 thread)"
+budget = os.environ.get("BENCH_BUDGET", "300MiB")
+SPILL = f"convstats compute --memory-budget {budget}"
 programs = {
     FAIR: ["target/release/examples/parse_baseline", data, "--threads", str(threads)],
     OLD: ["target/release/examples/parse_baseline", data, "--read"],
     "convstats compute (all cores)": ["target/release/convstats", "-q", "compute", data,
                                       "--out", "target/bench/out"],
+    SPILL: ["target/release/convstats", "-q", "compute", data, "--out", "target/bench/out-budget",
+            "--memory-budget", budget],
     "typed records only (1 thread)": ["target/release/examples/parse_typed", data],
 }
 if os.environ.get("BENCH_COMPARE"):
@@ -100,6 +107,9 @@ base = median_run(results[OLD])[0]
 comp = median_run(results["convstats compute (all cores)"])[0]
 print(f"ratio compute/baseline speed: {fair/comp:.2f} against the fair baseline ({threads} threads, mapped); "
       f"{base/comp:.2f} against the earlier one (1 thread, buffered read)")
+spill = median_run(results[SPILL])[0]
+print(f"ratio compute --memory-budget {budget} (spilling)/baseline speed: {fair/spill:.2f} against the fair "
+      f"baseline; spilling costs {spill/comp:.2f}x the in-memory run's time")
 if "BENCH_COMPARE compute (all cores)" in results:
     other = median_run(results["BENCH_COMPARE compute (all cores)"])[0]
     print(f"ratio BENCH_COMPARE/baseline speed: {base/other:.2f}; this compute / BENCH_COMPARE time: {comp/other:.2f}")

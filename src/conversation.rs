@@ -76,7 +76,7 @@ pub struct ConversationState {
 }
 
 /// A merged conversation: one value per field, one version per part.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub key: ConversationKey,
     /// Null until a conversation record arrives.

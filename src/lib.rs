@@ -23,5 +23,6 @@ pub mod report;
 pub mod secret;
 pub mod serve;
 pub mod source;
+pub mod spill;
 pub mod store;
 pub mod synth;

@@ -31,8 +31,41 @@ struct RejectedLine<'a> {
 
 /// Conversations rendered per parallel task.
 const TASK: usize = 256;
-/// Conversations rendered before writing.
-const CHUNK: usize = 16 * 1024;
+/// Conversations rendered before writing, at most.
+const MAX_CHUNK: usize = 16 * 1024;
+/// Bytes a conversation in a chunk costs while chunks are in flight (three
+/// chunks of conversations at 1.7 KB, four of documents at 2.6 KB).
+const IN_FLIGHT_PER_CONVERSATION: u64 = 16 << 10;
+
+/// The conversations per chunk when a quarter of `budget` bytes may be in
+/// flight between reading, rendering and writing.
+pub fn chunk_for(budget: u64) -> usize {
+    ((budget / 4 / IN_FLIGHT_PER_CONVERSATION) as usize).clamp(TASK, MAX_CHUNK)
+}
+
+/// Conversations (in key order) gathered into chunks of `chunk`.
+pub fn chunked<I>(
+    conversations: I,
+    chunk: usize,
+) -> impl Iterator<Item = io::Result<Vec<Conversation>>> + Send
+where
+    I: Iterator<Item = io::Result<Conversation>> + Send,
+{
+    let mut conversations = conversations.fuse();
+    std::iter::from_fn(move || {
+        let mut c = Vec::with_capacity(chunk);
+        for next in conversations.by_ref() {
+            match next {
+                Ok(conv) => c.push(conv),
+                Err(e) => return Some(Err(e)),
+            }
+            if c.len() == chunk {
+                break;
+            }
+        }
+        (!c.is_empty()).then_some(Ok(c))
+    })
+}
 
 /// Documents of a run of conversations, serialized.
 struct Rendered {
@@ -93,15 +126,19 @@ pub const FILES: [&str; 5] = [NEW_FILE, LEGACY_FILE, CSV_FILE, REJECTED_FILE, RE
 
 /// Writes every output file into `dir` (an existing, empty directory:
 /// [`crate::publish`] puts it in place), rendering the conversations (in
-/// key order) chunk by chunk.
-pub fn write_all(
+/// key order, chunk by chunk as [`chunked`] gives them; the chunks are
+/// taken on a thread of their own, so reading them overlaps rendering).
+pub fn write_all<I>(
     dir: &Path,
-    mut conversations: Vec<Conversation>,
+    conversations: I,
     rejections: &[Rejection],
     source_names: &[String],
     settings: &Settings,
     run: &RunSummary,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    I: Iterator<Item = io::Result<Vec<Conversation>>> + Send,
+{
     // The rendered buffers are large already: written straight to the files,
     // not copied through a BufWriter first.
     let mut new = create_file(dir, NEW_FILE)?;
@@ -118,8 +155,18 @@ pub fn write_all(
     let (tx, rx) = crossbeam_channel::bounded::<Vec<Rendered>>(2);
     // Written buffers go back to the renderers: reusing them avoids page
     // faults on fresh memory for every chunk.
-    let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<u8>>(3 * 2 * CHUNK / TASK);
+    let (pool_tx, pool) = crossbeam_channel::bounded::<Vec<u8>>(3 * 2 * MAX_CHUNK / TASK);
+    // The next chunk is read (from memory, or merged from spilled runs)
+    // while this one renders.
+    let (chunk_tx, chunks) = crossbeam_channel::bounded::<io::Result<Vec<Conversation>>>(1);
     let written = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for chunk in conversations {
+                if chunk_tx.send(chunk).is_err() {
+                    return;
+                }
+            }
+        });
         let writer = scope.spawn(move || -> io::Result<Views> {
             let mut stats = Views::default();
             for parts in rx {
@@ -140,7 +187,14 @@ pub fn write_all(
         });
         let mut render_result = Ok(());
         let mut waited = std::time::Duration::ZERO;
-        for chunk in conversations.chunks_mut(CHUNK) {
+        for chunk in chunks.iter() {
+            let mut chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    render_result = Err(e);
+                    break;
+                }
+            };
             let parts: io::Result<Vec<Rendered>> = chunk
                 .par_chunks_mut(TASK)
                 .map(|c| {
@@ -169,6 +223,7 @@ pub fn write_all(
             }
         }
         drop(tx);
+        drop(chunks);
         tracing::trace!(
             waited_for_writer = waited.as_secs_f64(),
             "documents rendered"
@@ -179,8 +234,6 @@ pub fn write_all(
         render_result.and(written)
     });
     tracing::trace!("documents rendered and written");
-    drop(conversations);
-    tracing::trace!("conversations dropped");
     let stats = written?;
 
     let mut rej = create(dir, REJECTED_FILE)?;

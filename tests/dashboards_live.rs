@@ -434,14 +434,20 @@ async fn every_dashboard_panel_shows_computes_numbers_on_the_engine() {
 
     // compute's figures, from the same code compute runs.
     let settings = convstats::config::parse(CONFIG).unwrap();
+    let plan = convstats::spill::SpillPlan {
+        budget: convstats::spill::MemoryBudget(1 << 30),
+        dir: dir.path().to_path_buf(),
+    };
     let loaded = convstats::source::load(
         &[input.to_string_lossy().into_owned()],
         &convstats::source::Quiet,
+        &plan,
     )
     .unwrap();
+    let (conversations, _) = loaded.conversations.into_sorted().unwrap();
     let mut views = Views::default();
     let mut facts = Vec::new();
-    for c in &loaded.conversations {
+    for c in &conversations {
         let m = convstats::document::metrics_for(c, &settings);
         let f = Facts::of(c, &m);
         views.add_facts(&f);

@@ -89,9 +89,13 @@ async fn backfill_loads_swaps_restores_settings_and_keeps_or_deletes_old_indices
     let dir = tempfile::tempdir().unwrap();
     const N: u64 = 1000;
     let opts = BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path()));
-    let report = backfill(&c, opts, futures::stream::iter(items(N, 5)))
-        .await
-        .unwrap();
+    let report = backfill(
+        &c,
+        opts,
+        futures::stream::iter(items(N, 5).into_iter().map(Ok)),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.new.count, N);
     assert_eq!(report.legacy.count, N);
     assert_eq!(report.new.old_indices, old_new);
@@ -130,9 +134,13 @@ async fn backfill_loads_swaps_restores_settings_and_keeps_or_deletes_old_indices
     // a second backfill with delete_old removes the first one's indices in the swap
     let mut opts = BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path()));
     opts.delete_old = true;
-    let second = backfill(&c, opts, futures::stream::iter(items(10, 6)))
-        .await
-        .unwrap();
+    let second = backfill(
+        &c,
+        opts,
+        futures::stream::iter(items(10, 6).into_iter().map(Ok)),
+    )
+    .await
+    .unwrap();
     assert!(second.deleted_old);
     let names = d.index_names();
     assert!(!names.contains(&report.new.index) && !names.contains(&report.legacy.index));
@@ -170,9 +178,13 @@ async fn backfill_under_faults_ends_with_the_same_content() {
             ..bulk_cfg(dir.path())
         },
     );
-    let report = backfill(&c, opts, futures::stream::iter(items(600, 2)))
-        .await
-        .unwrap();
+    let report = backfill(
+        &c,
+        opts,
+        futures::stream::iter(items(600, 2).into_iter().map(Ok)),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.new.count, report.legacy.count), (600, 600));
     assert_eq!(report.metrics.dead_lettered, 0);
     let docs = d.docs(&aliases.legacy);
@@ -202,7 +214,7 @@ async fn a_failure_before_the_swap_leaves_the_aliases_and_reports_or_cleans_half
     let err = backfill(
         &c,
         BackfillOptions::new(aliases.clone(), cfg.clone()),
-        futures::stream::iter(items(50, 1)),
+        futures::stream::iter(items(50, 1).into_iter().map(Ok)),
     )
     .await
     .unwrap_err();
@@ -229,9 +241,13 @@ async fn a_failure_before_the_swap_leaves_the_aliases_and_reports_or_cleans_half
     let mut opts = BackfillOptions::new(aliases.clone(), cfg);
     opts.cleanup = true;
     let indices_before = d.index_names();
-    let err = backfill(&c, opts, futures::stream::iter(items(50, 2)))
-        .await
-        .unwrap_err();
+    let err = backfill(
+        &c,
+        opts,
+        futures::stream::iter(items(50, 2).into_iter().map(Ok)),
+    )
+    .await
+    .unwrap_err();
     d.faults(|f| f.bulk_status.clear());
     assert!(err.to_string().contains("were deleted"), "{err}");
     assert_eq!(d.index_names(), indices_before);
@@ -252,7 +268,7 @@ async fn dead_letters_do_not_stop_the_swap_unless_asked_and_a_bad_count_does() {
     let report = backfill(
         &c,
         BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path())),
-        futures::stream::iter(list.clone()),
+        futures::stream::iter(list.clone().into_iter().map(Ok)),
     )
     .await
     .unwrap();
@@ -264,7 +280,7 @@ async fn dead_letters_do_not_stop_the_swap_unless_asked_and_a_bad_count_does() {
 
     let mut opts = BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path()));
     opts.fail_on_dead_letters = true;
-    let err = backfill(&c, opts, futures::stream::iter(list))
+    let err = backfill(&c, opts, futures::stream::iter(list.into_iter().map(Ok)))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("dead-lettered"), "{err}");
@@ -277,7 +293,7 @@ async fn dead_letters_do_not_stop_the_swap_unless_asked_and_a_bad_count_does() {
     let err = backfill(
         &c,
         BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path())),
-        futures::stream::iter(Vec::new()),
+        futures::stream::iter(Vec::<Result<BackfillItem, EsError>>::new()),
     )
     .await
     .unwrap_err();
@@ -293,7 +309,7 @@ async fn dead_letters_do_not_stop_the_swap_unless_asked_and_a_bad_count_does() {
     let err = backfill(
         &c,
         BackfillOptions::new(aliases.clone(), bulk_cfg(dir.path())),
-        futures::stream::iter(dup),
+        futures::stream::iter(dup.into_iter().map(Ok)),
     )
     .await
     .unwrap_err();

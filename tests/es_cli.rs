@@ -173,10 +173,15 @@ async fn cli_backfill_of_100k_gen_conversations_equals_compute_and_swaps_the_ali
 /// Every conversation of `input` as `compute` would write it: id → (new, legacy).
 fn expected_pairs(input: &str) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
     let settings = convstats::config::parse("").unwrap();
-    let loaded = load(&[input.to_string()], &Quiet).unwrap();
+    let plan = convstats::spill::SpillPlan {
+        budget: convstats::spill::MemoryBudget(1 << 30),
+        dir: std::env::temp_dir(),
+    };
+    let loaded = load(&[input.to_string()], &Quiet, &plan).unwrap();
+    let (conversations, _) = loaded.conversations.into_sorted().unwrap();
     let mut new = BTreeMap::new();
     let mut legacy = BTreeMap::new();
-    for c in &loaded.conversations {
+    for c in &conversations {
         let m = convstats::metrics::compute(
             c,
             &settings.bots,
@@ -226,11 +231,15 @@ async fn backfill_under_429_storms_503s_resets_item_429s_and_a_413_ends_identica
         ..Default::default()
     };
     let settings = convstats::config::parse("").unwrap();
-    let loaded = load(std::slice::from_ref(&input), &Quiet).unwrap();
+    let plan = convstats::spill::SpillPlan {
+        budget: convstats::spill::MemoryBudget(1 << 30),
+        dir: std::env::temp_dir(),
+    };
+    let loaded = load(std::slice::from_ref(&input), &Quiet, &plan).unwrap();
     let report = backfill_conversations(
         &client,
         BackfillOptions::new(Aliases::default(), bulk),
-        loaded.conversations,
+        loaded.conversations.into_sorted().unwrap().0,
         Arc::new(settings),
         77,
     )

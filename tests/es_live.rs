@@ -235,10 +235,23 @@ async fn a_backfill_stores_every_document_as_compute_writes_it_restores_settings
             })
         };
         let calls_before = alias_calls();
+        // Over its memory budget (cli.md, "Memory"): the records are spilled
+        // by partition and merged group by group; the documents are still
+        // compute's (`want`, from an unbounded run).
+        let spill = dir.path().join("spill");
+        std::fs::create_dir(&spill).unwrap();
         let mut cmd = convstats(&t, prefix, dir.path());
-        cmd.args(["backfill", &input, "--delete-old", "--gzip"]);
+        cmd.args(["backfill", &input, "--delete-old", "--gzip"])
+            .args(["--memory-budget", "4MiB", "--spill-dir"])
+            .arg(&spill);
         let (code, text) = run(cmd).await;
         assert_eq!(code, 0, "{}: {text}", t.name);
+        assert!(text.contains("spilling to disk"), "{}: {text}", t.name);
+        assert_eq!(
+            std::fs::read_dir(&spill).unwrap().count(),
+            0,
+            "spill files left"
+        );
         // Both aliases move in one `POST _aliases` (the engine does not say
         // how many calls it got; the double does).
         if let (Some(before), Some(after)) = (calls_before, alias_calls()) {
@@ -403,7 +416,7 @@ async fn item_level_429s_and_413s_of_a_busy_engine_end_with_every_document_writt
         let report = backfill(
             &t.client,
             BackfillOptions::new(aliases.clone(), bulk.clone()),
-            futures::stream::iter(items(n, 6)),
+            futures::stream::iter(items(n, 6).into_iter().map(Ok)),
         )
         .await
         .unwrap_or_else(|e| panic!("{}: {e}", t.name));

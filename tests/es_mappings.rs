@@ -218,9 +218,14 @@ fn real_documents_cover_every_mapped_field_and_every_produced_field_is_mapped() 
     let mut non_null: [BTreeSet<String>; 2] = Default::default();
     let mut docs = 0;
     for (input, settings) in &sources {
-        let loaded = load(&[input.to_string_lossy().into_owned()], &Quiet).unwrap();
-        assert!(!loaded.conversations.is_empty());
-        for c in &loaded.conversations {
+        let plan = convstats::spill::SpillPlan {
+            budget: convstats::spill::MemoryBudget(1 << 30),
+            dir: std::env::temp_dir(),
+        };
+        let loaded = load(&[input.to_string_lossy().into_owned()], &Quiet, &plan).unwrap();
+        let (conversations, _) = loaded.conversations.into_sorted().unwrap();
+        assert!(!conversations.is_empty());
+        for c in &conversations {
             let m = convstats::metrics::compute(
                 c,
                 &settings.bots,

@@ -8,9 +8,9 @@
 //! and needs no order among documents; a later run, or later continuous
 //! ingestion (`max(previous + 1, now)`), always gets a greater stamp.
 
-use super::Failure;
 use super::compute::progress_for;
 use super::es::{ConnectionArgs, WriterArgs, connect, failure, runtime};
+use super::{Failure, MemoryArgs};
 use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::document::{document_id, metrics_for, render_pair};
@@ -20,7 +20,8 @@ use crate::elasticsearch::backfill::{
 use crate::elasticsearch::bulk::MetricsSnapshot;
 use crate::elasticsearch::revision::next_revision;
 use crate::elasticsearch::{EsClient, EsError};
-use crate::source::load;
+use crate::source::{Conversations, load};
+use crate::spill::SpillError;
 use anyhow::anyhow;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -28,6 +29,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
 /// Conversations computed and serialized per parallel chunk.
@@ -54,6 +56,8 @@ pub struct BackfillArgs {
     /// Exit 1 before the swap when any document was dead-lettered
     #[arg(long)]
     pub fail_on_dead_letters: bool,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 /// What a successful backfill did.
@@ -118,42 +122,64 @@ impl std::fmt::Display for BackfillSummary {
     }
 }
 
+/// Conversations to backfill, a group at a time (all of them at once when
+/// they were merged in memory; group by group when the input was spilled).
+pub type Groups = Box<dyn Iterator<Item = Result<Vec<Conversation>, SpillError>> + Send>;
+
 /// Both documents of every conversation, computed in parallel chunks on a
 /// producer thread and handed over through a bounded channel, so that the
-/// producer waits when the writer falls behind.
+/// producer waits when the writer falls behind. Each conversation is
+/// counted in `counted`. A group that cannot be read ends the stream with
+/// an error, so nothing is swapped. Join the returned thread after the
+/// stream is dropped: it owns the groups (and so the spill files).
 pub fn items(
-    conversations: Vec<Conversation>,
+    groups: Groups,
     settings: Arc<Settings>,
     revision: u64,
-) -> impl Stream<Item = BackfillItem> + Send + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<BackfillItem>>(CHUNKS_AHEAD);
-    std::thread::spawn(move || {
-        for chunk in conversations.chunks(CHUNK) {
-            let items: Vec<BackfillItem> = chunk
-                .par_iter()
-                .map(|c| {
-                    let m = metrics_for(c, &settings);
-                    let (new, legacy) = render_pair(c, &m);
-                    BackfillItem {
-                        id: document_id(c),
-                        version: revision,
-                        new_doc: Bytes::from(new),
-                        legacy_doc: Bytes::from(legacy),
-                    }
-                })
-                .collect();
-            if tx.blocking_send(items).is_err() {
-                // The consumer stopped (the backfill failed): stop computing.
-                return;
+    counted: Arc<AtomicU64>,
+) -> (
+    impl Stream<Item = Result<BackfillItem, EsError>> + Send + 'static,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Result<BackfillItem, EsError>>>(CHUNKS_AHEAD);
+    let producer = std::thread::spawn(move || {
+        for group in groups {
+            let conversations = match group {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.blocking_send(vec![Err(EsError::Input(e.to_string()))]);
+                    return;
+                }
+            };
+            for chunk in conversations.chunks(CHUNK) {
+                let items: Vec<Result<BackfillItem, EsError>> = chunk
+                    .par_iter()
+                    .map(|c| {
+                        let m = metrics_for(c, &settings);
+                        let (new, legacy) = render_pair(c, &m);
+                        Ok(BackfillItem {
+                            id: document_id(c),
+                            version: revision,
+                            new_doc: Bytes::from(new),
+                            legacy_doc: Bytes::from(legacy),
+                        })
+                    })
+                    .collect();
+                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                if tx.blocking_send(items).is_err() {
+                    // The consumer stopped (the backfill failed): stop computing.
+                    return;
+                }
             }
         }
     });
-    futures::stream::unfold(rx, |mut rx| async move {
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
             .map(|chunk| (futures::stream::iter(chunk), rx))
     })
-    .flatten()
+    .flatten();
+    (stream, producer)
 }
 
 /// Backfills `conversations` through `client` (templates, fresh indices,
@@ -165,20 +191,41 @@ pub async fn backfill_conversations(
     settings: Arc<Settings>,
     revision: u64,
 ) -> Result<BackfillReport, EsError> {
-    backfill(client, options, items(conversations, settings, revision)).await
+    let groups: Groups = Box::new(std::iter::once(Ok(conversations)));
+    let counted = Arc::new(AtomicU64::new(0));
+    let (stream, producer) = items(groups, settings, revision, counted);
+    let report = backfill(client, options, stream).await;
+    let _ = producer.join();
+    report
 }
 
 /// A docs/s + ETA bar over the writer's counters, only on a terminal.
-fn progress_bar(total_ops: u64) -> Option<(ProgressBar, ProgressHook)> {
+/// Without a total (a spilled input: the count is known only at the end),
+/// a counter with the rate.
+fn progress_bar(total_ops: Option<u64>) -> Option<(ProgressBar, ProgressHook)> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new(total_ops);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {human_pos}/{human_len} documents [{wide_bar}] {msg}, ETA {eta}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    let bar = match total_ops {
+        Some(total) => {
+            let bar = ProgressBar::new(total);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} {human_pos}/{human_len} documents [{wide_bar}] {msg}, ETA {eta}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        }
+        None => {
+            let bar = ProgressBar::no_length();
+            if let Ok(style) =
+                ProgressStyle::with_template("{spinner} {human_pos} documents, {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        }
+    };
     let b = bar.clone();
     let started = Instant::now();
     let hook: ProgressHook = Arc::new(move |m: &MetricsSnapshot| {
@@ -202,33 +249,62 @@ pub fn run(args: &BackfillArgs, settings: &Settings) -> Result<BackfillSummary, 
     // Check the cluster before reading: an unreachable cluster or bad
     // credentials should not cost a long load first.
     let client = rt.block_on(connect(&config))?;
+    let default_dir = match dead_letter_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let plan = args.memory.plan(&default_dir)?;
     let progress = progress_for(&args.inputs);
-    let loaded = load(&args.inputs, progress.as_ref()).map_err(super::load_failure)?;
-    let conversations = loaded.conversations.len() as u64;
+    let loaded = load(&args.inputs, progress.as_ref(), &plan).map_err(super::load_failure)?;
     let rejected = loaded.report.counts.rejected;
-    if conversations == 0 {
-        return Err(Failure::Runtime(anyhow!(
-            "the inputs hold no conversations ({rejected} rejected lines); refusing to replace the indices with empty ones"
-        )));
+    let (groups, known): (Groups, Option<u64>) = match loaded.conversations {
+        Conversations::InMemory { sorted, .. } => {
+            let n = sorted.len() as u64;
+            (Box::new(std::iter::once(Ok(sorted))), Some(n))
+        }
+        Conversations::Spilled(spilled) => (
+            Box::new(spilled.into_groups().map(|g| g.map(|(convs, _)| convs))),
+            None,
+        ),
+    };
+    // The first group with a conversation is merged before the cluster is
+    // touched: an input of no conversation must not replace the indices.
+    let mut groups = groups
+        .filter(|g| !matches!(g, Ok(c) if c.is_empty()))
+        .peekable();
+    match groups.peek() {
+        None => {
+            return Err(Failure::Runtime(anyhow!(
+                "the inputs hold no conversations ({rejected} rejected lines); refusing to replace the indices with empty ones"
+            )));
+        }
+        Some(Err(_)) => {
+            let e = groups.next().and_then(Result::err).map(|e| e.to_string());
+            return Err(Failure::Runtime(anyhow!(
+                "merging the spilled records: {}",
+                e.unwrap_or_default()
+            )));
+        }
+        Some(Ok(_)) => {}
     }
     let revision = next_revision(None, SystemTime::now());
     let mut options = BackfillOptions::new(aliases, bulk);
     options.delete_old = args.delete_old;
     options.cleanup = args.cleanup;
     options.fail_on_dead_letters = args.fail_on_dead_letters;
-    let bar = progress_bar(conversations * 2);
+    let bar = progress_bar(known.map(|n| n * 2));
     options.progress = bar.as_ref().map(|(_, hook)| hook.clone());
     let settings = Arc::new(settings.clone());
-    let result = rt.block_on(backfill_conversations(
-        &client,
-        options,
-        loaded.conversations,
-        settings,
-        revision,
-    ));
+    let counted = Arc::new(AtomicU64::new(0));
+    let (stream, producer) = items(Box::new(groups), settings, revision, counted.clone());
+    let result = rt.block_on(backfill(&client, options, stream));
+    // The producer stops at its next chunk once the stream is gone; joined,
+    // so its spill files are removed before the command returns.
+    let _ = producer.join();
     if let Some((bar, _)) = bar {
         bar.finish_and_clear();
     }
+    let conversations = counted.load(Ordering::Relaxed);
     let report = result.map_err(failure)?;
     Ok(BackfillSummary {
         report,

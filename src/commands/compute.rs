@@ -1,11 +1,13 @@
 //! `convstats compute`: files → merged conversations → output directory.
 
-use super::Failure;
+use super::{Failure, MemoryArgs};
 use crate::config::Settings;
+use crate::conversation::Conversation;
 use crate::output;
 use crate::publish::{Publish, PublishError};
 use crate::report::RunSummary;
-use crate::source::{Progress, Quiet, load};
+use crate::source::{Conversations, Progress, Quiet, load};
+use crate::spill::Sorted;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -20,6 +22,8 @@ pub struct ComputeArgs {
     /// Output directory
     #[arg(long, default_value = "out", env = "CONVSTATS_OUT")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 /// What `compute` did.
@@ -107,34 +111,74 @@ fn publish_failure(e: PublishError) -> Failure {
 pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Failure> {
     let started = Instant::now();
     let publish = Publish::begin(&args.out, &output::FILES).map_err(publish_failure)?;
+    let plan = args.memory.plan(publish.dir())?;
     let progress = progress_for(&args.inputs);
-    let loaded = load(&args.inputs, progress.as_ref()).map_err(super::load_failure)?;
+    let loaded =
+        load(&args.inputs, progress.as_ref(), &plan).map_err(|e| match super::load_failure(e) {
+            Failure::Runtime(e) => Failure::Runtime(anyhow!(
+                "{e}; the previous outputs were left as they were in {}",
+                args.out.display()
+            )),
+            usage => usage,
+        })?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "inputs loaded");
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        Failure::Runtime(anyhow!(
+            "{what} for {} (in {}): {e}; the previous outputs were left as they were",
+            args.out.display(),
+            publish.dir().display()
+        ))
+    };
+    let chunk = output::chunk_for(plan.budget.bytes());
+    let sorted = match loaded.conversations {
+        Conversations::InMemory { sorted, deleted } => Sorted::InMemory {
+            conversations: sorted,
+            deleted,
+        },
+        Conversations::Spilled(spilled) => spilled
+            .sorted()
+            .map_err(|e| failed("merging the spilled records", &e))?,
+    };
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "conversations merged"
+    );
     let report = &loaded.report;
-    let run = RunSummary {
+    let mut run = RunSummary {
         inputs: loaded.names.clone(),
         lines: report.counts.lines,
         records: report.counts.records,
         rejected: report.counts.rejected,
-        conversations: loaded.conversations.len() as u64,
-        deleted: loaded.deleted,
+        conversations: 0,
+        deleted: 0,
     };
     let ignored_events = report.counts.ignored_events;
-    output::write_all(
+    // In key order, a chunk at a time: from memory, or merged from runs.
+    let conversations: Box<dyn Iterator<Item = std::io::Result<Conversation>> + Send> = match sorted
+    {
+        Sorted::InMemory {
+            conversations,
+            deleted,
+        } => {
+            run.conversations = conversations.len() as u64;
+            run.deleted = deleted;
+            Box::new(conversations.into_iter().map(Ok))
+        }
+        Sorted::Runs(runs) => {
+            run.conversations = runs.conversations;
+            run.deleted = runs.deleted;
+            Box::new(runs.map(|c| c.map_err(std::io::Error::from)))
+        }
+    };
+    let written = output::write_all(
         publish.dir(),
-        loaded.conversations,
-        &loaded.report.rejections,
+        output::chunked(conversations, chunk),
+        &report.rejections,
         &loaded.names,
         settings,
         &run,
-    )
-    .map_err(|e| {
-        Failure::Runtime(anyhow!(
-            "writing the outputs for {} (in {}): {e}; the previous outputs were left as they were",
-            args.out.display(),
-            publish.dir().display()
-        ))
-    })?;
+    );
+    written.map_err(|e| failed("writing the outputs", &e))?;
     let retired = publish.commit().map_err(publish_failure)?;
     let seconds = started.elapsed().as_secs_f64();
     retired.wait();

@@ -101,7 +101,7 @@ pub async fn backfill<S>(
     items: S,
 ) -> Result<BackfillReport, EsError>
 where
-    S: Stream<Item = BackfillItem>,
+    S: Stream<Item = Result<BackfillItem, EsError>>,
 {
     let aliases = options.aliases.clone();
     // 1. templates
@@ -160,7 +160,16 @@ where
     let mut sent = 0u64;
     let mut items = std::pin::pin!(items);
     let mut send_failed = false;
+    let mut input_failed = None;
     while let Some(item) = items.next().await {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                // The input could not be read to its end: nothing is swapped.
+                input_failed = Some(e);
+                break;
+            }
+        };
         let a = BulkOp::index(&new_index, item.id.clone(), item.version, item.new_doc);
         let b = BulkOp::index(&legacy_index, item.id, item.version, item.legacy_doc);
         if writer.send(a).await.is_err() || writer.send(b).await.is_err() {
@@ -172,6 +181,9 @@ where
     let finished = writer.finish().await;
     if let Some(t) = ticker {
         t.abort();
+    }
+    if let Some(e) = input_failed {
+        return Err(fail(client, &options, "reading the input", e, fresh).await);
     }
     let summary = match finished {
         Ok(s) => s,

@@ -96,6 +96,9 @@ pub enum EsError {
         line: u64,
         reason: String,
     },
+    /// The documents' input could not be read to its end (a spill file).
+    #[error("{0}")]
+    Input(String),
     /// The bulk writer is no longer running (it gave up or failed).
     #[error("the bulk writer has stopped; see the previous error")]
     WriterStopped,

@@ -23,14 +23,16 @@ pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// A conversation's identity: `(workspace_id, conversation id)`. Orders
 /// byte-wise by workspace, then id, the order of every output.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ConversationKey {
     pub workspace_id: Id,
     pub id: Id,
 }
 
 /// The four message types of metrics.md section 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MessageType {
     UserMessage,
     AdminMessage,
@@ -72,7 +74,7 @@ impl MessageType {
 }
 
 /// `author.type`, classified (metrics.md section 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthorType {
     /// `user`, `lead` or `contact`.
     Customer,
@@ -94,7 +96,7 @@ impl AuthorType {
 }
 
 /// An element's author as far as metrics need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Author {
     pub kind: AuthorType,
     pub id: Option<Id>,
@@ -103,7 +105,7 @@ pub struct Author {
 }
 
 /// The part types metrics distinguish; every other value is `Other`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PartType {
     Comment,
     QuickReply,
@@ -140,7 +142,7 @@ impl PartType {
 
 /// One validated conversation part. Laid out flat (80 bytes) because a
 /// run holds every part of every conversation in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Part {
     pub id: Id,
     /// `author.id`.
@@ -174,7 +176,7 @@ impl Part {
 }
 
 /// A conversation's `source`, as far as metrics need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     pub delivered_as: Option<MessageType>,
     /// Present when `source.author.type` is.
@@ -184,7 +186,7 @@ pub struct Source {
 /// The conversation-level content of a `conversation` record (or a
 /// notification's `data.item`). Each `Option<Option<_>>` is `None` when the
 /// record does not carry the field and `Some(None)` when it carries null.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConversationRecord {
     pub key: ConversationKey,
     pub updated_at: Option<i64>,
@@ -199,7 +201,7 @@ pub struct ConversationRecord {
 }
 
 /// One accepted input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Record {
     Conversation(Box<ConversationRecord>),
     Part {

@@ -45,7 +45,8 @@ impl BatchMerge {
         }
     }
 
-    fn apply(&self, record: Record, seq: conversation::Seq) -> bool {
+    /// Applies one record read at `seq` (false: it concerns no conversation).
+    pub fn apply(&self, record: Record, seq: conversation::Seq) -> bool {
         let Some(key) = record.key() else {
             return false;
         };
@@ -63,56 +64,7 @@ impl BatchMerge {
     /// Parses and merges one block, adding to `report`; returns the block's
     /// buffer for reuse.
     pub fn ingest(&self, block: Block, report: &mut WorkerReport) -> Option<Vec<u8>> {
-        match block {
-            Block::Oversized {
-                source,
-                line,
-                bytes,
-            } => {
-                report.counts.lines += 1;
-                report.counts.rejected += 1;
-                report.rejections.push(Rejection {
-                    source,
-                    line,
-                    reason: format!(
-                        "line is {bytes} bytes, over the 16 MiB limit; it was not parsed"
-                    ),
-                });
-                None
-            }
-            Block::Lines {
-                source,
-                first_line,
-                data,
-            } => {
-                let mut start = 0;
-                let ends = memchr::memchr_iter(b'\n', &data).chain(std::iter::once(data.len()));
-                for (this, end) in (first_line..).zip(ends) {
-                    let line = data.get(start..end).unwrap_or_default();
-                    start = end + 1;
-                    match record::parse_line(line) {
-                        Ok(None) => {}
-                        Ok(Some(rec)) => {
-                            report.counts.lines += 1;
-                            report.counts.records += 1;
-                            if !self.apply(rec, conversation::seq(source, this)) {
-                                report.counts.ignored_events += 1;
-                            }
-                        }
-                        Err(reason) => {
-                            report.counts.lines += 1;
-                            report.counts.rejected += 1;
-                            report.rejections.push(Rejection {
-                                source,
-                                line: this,
-                                reason,
-                            });
-                        }
-                    }
-                }
-                Some(data)
-            }
-        }
+        parse_block(block, report, |rec, seq| self.apply(rec, seq))
     }
 
     /// The merged conversations, sorted by key, and how many were deleted.
@@ -168,6 +120,66 @@ fn sort_by_key_cheaply(convs: &mut [Conversation]) {
         convs.swap(i, j);
         if let Some(slot) = order.get_mut(i) {
             *slot = j;
+        }
+    }
+}
+
+/// Parses one block line by line, adding counts and rejections to `report`
+/// and handing every record with its read position to `each` (which returns
+/// false for a record about no conversation: an ignored notification topic).
+/// Returns the block's buffer for reuse. The one line loop of a batch run,
+/// whether records are merged at once or spilled first.
+pub fn parse_block(
+    block: Block,
+    report: &mut WorkerReport,
+    mut each: impl FnMut(Record, conversation::Seq) -> bool,
+) -> Option<Vec<u8>> {
+    match block {
+        Block::Oversized {
+            source,
+            line,
+            bytes,
+        } => {
+            report.counts.lines += 1;
+            report.counts.rejected += 1;
+            report.rejections.push(Rejection {
+                source,
+                line,
+                reason: format!("line is {bytes} bytes, over the 16 MiB limit; it was not parsed"),
+            });
+            None
+        }
+        Block::Lines {
+            source,
+            first_line,
+            data,
+        } => {
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', &data).chain(std::iter::once(data.len()));
+            for (this, end) in (first_line..).zip(ends) {
+                let line = data.get(start..end).unwrap_or_default();
+                start = end + 1;
+                match record::parse_line(line) {
+                    Ok(None) => {}
+                    Ok(Some(rec)) => {
+                        report.counts.lines += 1;
+                        report.counts.records += 1;
+                        if !each(rec, conversation::seq(source, this)) {
+                            report.counts.ignored_events += 1;
+                        }
+                    }
+                    Err(reason) => {
+                        report.counts.lines += 1;
+                        report.counts.rejected += 1;
+                        report.rejections.push(Rejection {
+                            source,
+                            line: this,
+                            reason,
+                        });
+                    }
+                }
+            }
+            Some(data)
         }
     }
 }

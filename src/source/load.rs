@@ -1,12 +1,15 @@
 //! Loading a batch run's inputs: the threads. One reader opens every source
-//! in turn and cuts it into blocks; one parse worker per core parses and
-//! merges them; the merged conversations come back in key order. Shared by
-//! `compute` and `backfill`. A panicked worker fails the load.
+//! in turn and cuts it into blocks; one parse worker per core parses them
+//! and either merges the records at once (the input fits the memory budget)
+//! or spills them by partition ([`crate::spill`]) to be merged partition by
+//! partition later. Shared by `compute` and `backfill`. A panicked worker
+//! fails the load.
 
 use super::batch::{self, BatchMerge, WorkerReport};
 use super::blocks::{Block, Blocks};
-use super::open::{self, OpenError};
+use super::open::{self, OpenError, Source};
 use crate::conversation::Conversation;
+use crate::spill::{Partitions, SpillError, SpillPlan, Spilled};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,11 +33,54 @@ pub enum LoadError {
         "a parse worker stopped unexpectedly ({0}); nothing was written. This is a bug in convstats: please report it with the input that caused it"
     )]
     WorkerPanicked(String),
+    /// Spilling to disk failed (exit 1).
+    #[error(transparent)]
+    Spill(#[from] SpillError),
 }
 
 /// What one parse worker does with a block: the real one parses and merges
 /// it ([`BatchMerge::ingest`]); tests inject others.
 type Worker<'a> = dyn Fn(&BatchMerge, Block, &mut WorkerReport) -> Option<Vec<u8>> + Sync + 'a;
+
+/// What one parse worker does with a block given its own state `S` (the
+/// spill path's per-partition buffers): returns the block's buffer for reuse.
+type StatefulWorker<'a, S> =
+    dyn Fn(&mut S, Block, &mut WorkerReport) -> Option<Vec<u8>> + Sync + 'a;
+
+/// How much memory a conversation merged in memory takes per byte of its
+/// input JSON, measured on `convstats gen` data (1.7 KB per 4.4 KB line),
+/// rounded up: the in-memory path is taken when the inputs' size times this
+/// fits the budget.
+const MEMORY_PER_INPUT_BYTE: f64 = 0.5;
+/// Spilled frame bytes per byte of input JSON (measured on `gen` data:
+/// 0.10, 430 bytes per conversation), rounded up: sizes the partitions
+/// before the input is read.
+const SPILL_PER_INPUT_BYTE: f64 = 0.15;
+/// Uncompressed bytes per byte of a `.gz` input, for the estimates.
+const GZIP_RATIO: u64 = 8;
+/// Partitions when the input's size is unknown (stdin).
+const UNKNOWN_SIZE_PARTITIONS: u32 = 256;
+/// Partitions at most (each may hold an open file while records are read).
+const MAX_PARTITIONS: u32 = 1024;
+/// Share of the budget the spill buffers may hold while reading.
+const BUFFER_SHARE: f64 = 0.25;
+/// Share of the budget one group's frames may take when merged: merged,
+/// the conversations take about four times their frames (1.7 KB against
+/// 430 bytes), and the rendered chunks ride on top.
+const GROUP_SHARE: f64 = 0.1;
+
+/// The conversations of a load.
+#[derive(Debug)]
+pub enum Conversations {
+    /// Merged in memory, sorted by `(workspace_id, conversation_id)`, and
+    /// how many were deleted.
+    InMemory {
+        sorted: Vec<Conversation>,
+        deleted: u64,
+    },
+    /// Spilled by partition, to be merged group by group.
+    Spilled(Spilled),
+}
 
 /// Progress callbacks while reading.
 pub trait Progress: Sync {
@@ -54,45 +100,172 @@ impl Progress for Quiet {
     fn finish(&self) {}
 }
 
+impl Conversations {
+    /// Every conversation in key order, in memory, and how many were
+    /// deleted (for inputs known to be small, e.g. in tests).
+    pub fn into_sorted(self) -> Result<(Vec<Conversation>, u64), SpillError> {
+        match self {
+            Conversations::InMemory { sorted, deleted } => Ok((sorted, deleted)),
+            Conversations::Spilled(spilled) => match spilled.sorted()? {
+                crate::spill::Sorted::InMemory {
+                    conversations,
+                    deleted,
+                } => Ok((conversations, deleted)),
+                crate::spill::Sorted::Runs(runs) => {
+                    let deleted = runs.deleted;
+                    Ok((runs.collect::<Result<_, _>>()?, deleted))
+                }
+            },
+        }
+    }
+}
+
 /// What was loaded.
 #[derive(Debug)]
 pub struct Loaded {
     /// The input names as given (`-` for stdin).
     pub names: Vec<String>,
-    /// Merged conversations sorted by `(workspace_id, conversation_id)`.
-    pub conversations: Vec<Conversation>,
+    /// The conversations, merged or spilled.
+    pub conversations: Conversations,
     /// Counts and rejected lines (in input order).
     pub report: WorkerReport,
-    /// Conversations removed by `conversation.deleted`.
-    pub deleted: u64,
 }
 
-/// Reads `inputs` (empty means stdin) in order.
-pub fn load(inputs: &[String], progress: &dyn Progress) -> Result<Loaded, LoadError> {
-    load_with(inputs, progress, &|ingest, block, report| {
+/// The inputs' JSON size, when every input's size is known (a `.gz` file
+/// counts [`GZIP_RATIO`] times its size).
+fn input_json_bytes(sources: &[Source]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|s| {
+            s.len.map(|len| {
+                if s.name.ends_with(".gz") {
+                    len.saturating_mul(GZIP_RATIO)
+                } else {
+                    len
+                }
+            })
+        })
+        .sum()
+}
+
+/// Spill partitions for about `json` input bytes (unknown: `None`), so
+/// that a group of partitions fits `group_bytes`.
+fn partitions_for(json: Option<u64>, group_bytes: u64) -> u32 {
+    let Some(json) = json else {
+        return UNKNOWN_SIZE_PARTITIONS;
+    };
+    let spilled = json as f64 * SPILL_PER_INPUT_BYTE;
+    // Twice as many as the groups need, so groups can even out.
+    let wanted = (spilled / group_bytes.max(1) as f64 * 2.0).ceil();
+    (wanted.min(f64::from(MAX_PARTITIONS)) as u32).clamp(1, MAX_PARTITIONS)
+}
+
+/// Reads `inputs` (empty means stdin) in order, merging in memory when the
+/// inputs are files whose size fits `plan`'s budget, else spilling by
+/// partition.
+pub fn load(
+    inputs: &[String],
+    progress: &dyn Progress,
+    plan: &SpillPlan,
+) -> Result<Loaded, LoadError> {
+    load_with(inputs, progress, plan, &|ingest, block, report| {
         ingest.ingest(block, report)
     })
 }
 
-fn load_with(
+fn open_all(
     inputs: &[String],
-    progress: &dyn Progress,
-    work: &Worker<'_>,
-) -> Result<Loaded, LoadError> {
+    read_bytes: &Arc<AtomicU64>,
+) -> Result<(Vec<String>, Vec<Source>), LoadError> {
     let names: Vec<String> = if inputs.is_empty() {
         vec!["-".to_string()]
     } else {
         inputs.to_vec()
     };
-    let read_bytes = Arc::new(AtomicU64::new(0));
     let mut sources = Vec::with_capacity(names.len());
     for name in &names {
         sources.push(open::open(name, read_bytes.clone())?);
     }
+    Ok((names, sources))
+}
+
+fn load_with(
+    inputs: &[String],
+    progress: &dyn Progress,
+    plan: &SpillPlan,
+    work: &Worker<'_>,
+) -> Result<Loaded, LoadError> {
+    let read_bytes = Arc::new(AtomicU64::new(0));
+    let (names, sources) = open_all(inputs, &read_bytes)?;
+    let budget = plan.budget.bytes();
+    let json = input_json_bytes(&sources);
+    let fits = json.is_some_and(|j| (j as f64 * MEMORY_PER_INPUT_BYTE) <= budget as f64);
+    if !fits {
+        let group_bytes = ((budget as f64 * GROUP_SHARE) as u64).max(1);
+        let partitions = partitions_for(json, group_bytes);
+        tracing::debug!(
+            budget,
+            partitions,
+            input_bytes = json,
+            "the inputs may not fit the memory budget: records are spilled by partition"
+        );
+        let parts = Partitions::new(partitions, (budget as f64 * BUFFER_SHARE) as u64, &plan.dir);
+        let report = read_in_parallel(
+            sources,
+            &read_bytes,
+            progress,
+            &|| parts.failed(),
+            &|| parts.local(),
+            &|local, block, report| batch::parse_block(block, report, |r, seq| local.push(r, seq)),
+        )?;
+        let finished = parts.finish_writing()?;
+        let spilled = Spilled::new(finished, group_bytes);
+        tracing::debug!(
+            bytes = spilled.bytes(),
+            on_disk = spilled.on_disk(),
+            groups = spilled.group_count(),
+            "inputs parsed and spilled"
+        );
+        return Ok(Loaded {
+            names,
+            conversations: Conversations::Spilled(spilled),
+            report,
+        });
+    }
+    let ingest = BatchMerge::new();
+    let report = read_in_parallel(
+        sources,
+        &read_bytes,
+        progress,
+        &|| false,
+        &|| (),
+        &|_, block, report| work(&ingest, block, report),
+    )?;
+    tracing::debug!("inputs parsed and merged");
+    let (sorted, deleted) = ingest.finish();
+    tracing::debug!("conversations finished and sorted");
+    Ok(Loaded {
+        names,
+        conversations: Conversations::InMemory { sorted, deleted },
+        report,
+    })
+}
+
+/// Runs the threads of a load: this thread reads every source in turn into
+/// blocks; one worker per core takes blocks, each with its own state from
+/// `start`, and hands them to `work`, which returns a block's buffer for
+/// reuse. Reading stops early when `stop` says so. Returns the workers'
+/// combined counts and rejections.
+fn read_in_parallel<S>(
+    sources: Vec<Source>,
+    read_bytes: &AtomicU64,
+    progress: &dyn Progress,
+    stop: &(dyn Fn() -> bool + Sync),
+    start: &(dyn Fn() -> S + Sync),
+    work: &StatefulWorker<'_, S>,
+) -> Result<WorkerReport, LoadError> {
     let total = sources.iter().map(|s| s.len).sum::<Option<u64>>();
     progress.start(total);
-
-    let ingest = BatchMerge::new();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (tx, rx) = crossbeam_channel::bounded::<Block>(workers * 2);
     let (recycle_tx, recycle_rx) = crossbeam_channel::bounded::<Vec<u8>>(workers * 2 + 2);
@@ -101,15 +274,16 @@ fn load_with(
             .map(|_| {
                 let rx = rx.clone();
                 let recycle = recycle_tx.clone();
-                let ingest = &ingest;
                 scope.spawn(move || {
                     let mut report = WorkerReport::default();
+                    let mut state = start();
                     for block in rx {
-                        if let Some(buffer) = work(ingest, block, &mut report) {
+                        if let Some(buffer) = work(&mut state, block, &mut report) {
                             // Full pool: let this one go.
                             let _ = recycle.try_send(buffer);
                         }
                     }
+                    drop(state);
                     report
                 })
             })
@@ -121,6 +295,9 @@ fn load_with(
             let name = source.name.clone();
             let mut blocks = Blocks::with_recycling(i, source, Some(recycle_rx.clone()));
             loop {
+                if stop() {
+                    break 'sources;
+                }
                 match blocks.next_block() {
                     Ok(Some(block)) => {
                         if tx.send(block).is_err() {
@@ -159,16 +336,7 @@ fn load_with(
         return Err(LoadError::WorkerPanicked(what));
     }
     read_result?;
-    let report = batch::combine(reports);
-    tracing::debug!("inputs parsed and merged");
-    let (conversations, deleted) = ingest.finish();
-    tracing::debug!("conversations finished and sorted");
-    Ok(Loaded {
-        names,
-        conversations,
-        report,
-        deleted,
-    })
+    Ok(batch::combine(reports))
 }
 
 #[cfg(test)]
@@ -185,13 +353,18 @@ mod tests {
         )
         .unwrap();
         let inputs = vec![path.to_string_lossy().into_owned()];
-        let err = load_with(&inputs, &Quiet, &|_, _, _| panic!("injected")).unwrap_err();
+        let plan = SpillPlan {
+            budget: crate::spill::MemoryBudget(1 << 30),
+            dir: dir.path().to_path_buf(),
+        };
+        let err = load_with(&inputs, &Quiet, &plan, &|_, _, _| panic!("injected")).unwrap_err();
         assert!(
             matches!(&err, LoadError::WorkerPanicked(w) if w == "injected"),
             "{err}"
         );
         assert!(err.to_string().contains("nothing was written"), "{err}");
         // The real worker loads the same file.
-        assert_eq!(load(&inputs, &Quiet).unwrap().conversations.len(), 1);
+        let loaded = load(&inputs, &Quiet, &plan).unwrap();
+        assert_eq!(loaded.conversations.into_sorted().unwrap().0.len(), 1);
     }
 }

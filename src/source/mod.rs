@@ -11,4 +11,4 @@ pub mod blocks;
 pub mod load;
 pub mod open;
 
-pub use load::{LoadError, Loaded, Progress, Quiet, load};
+pub use load::{Conversations, LoadError, Loaded, Progress, Quiet, load};
