@@ -14,7 +14,10 @@
 # - unbounded: `compute FILE --memory-budget 20GiB` (merged in memory), from
 #   a generated file, when the file and the outputs fit the free disk
 #   (checked with df first); the file is deleted afterwards.
-# Outputs go to target/bench/scale-out, removed after each run.
+# Outputs go to target/bench/scale-out, removed after each run. Before each
+# run, `sync` flushes earlier writes and, when this user may (root), the page
+# cache is dropped (as scripts/bench-compute.sh does), so that every run
+# starts with free memory rather than a cache full of the previous outputs.
 # Needs: cargo, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +43,26 @@ def clean():
         if e.startswith(".scale-out"):
             shutil.rmtree(os.path.join("target/bench", e), ignore_errors=True)
 
-def run(cmd, stdin=None):
-    """Runs compute; returns wall seconds, its CPU seconds, its peak RSS (KiB)."""
+def drop_caches():
+    try:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+        return True
+    except OSError:
+        return False
+
+def settle(data=None):
+    """Flushes writes, drops the page cache, and caches `data` if given."""
     subprocess.run(["sync"], check=True)
+    drop_caches()
+    if data:
+        with open(data, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+def run(cmd, stdin=None):
+    """Runs compute; returns wall seconds, its CPU seconds (user, system)
+    and its peak RSS (KiB)."""
     t0 = time.monotonic()
     with open("target/bench/scale-stderr.txt", "wb") as err:
         p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err)
@@ -52,17 +72,20 @@ def run(cmd, stdin=None):
     secs = time.monotonic() - t0
     if status != 0:
         sys.exit(f"{' '.join(cmd)} failed: " + open("target/bench/scale-stderr.txt").read())
-    return secs, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return secs, (usage.ru_utime, usage.ru_stime), usage.ru_maxrss
 
 rows = []
 def show(n, mode, secs, cpu, rss):
-    row = (f"| {n:,} | {mode} | {secs:.1f} | {n/secs:,.0f} | {cpu:.1f} | {cpu/n*1e6:.1f} | "
-           f"{rss/1024:,.0f} |")
+    user, system = cpu
+    total = user + system
+    row = (f"| {n:,} | {mode} | {secs:.1f} | {n/secs:,.0f} | {user:.1f} + {system:.1f} | "
+           f"{total/n*1e6:.1f} | {rss/1024:,.0f} |")
     rows.append(row)
     print(row, flush=True)
 
-print(f"disk free: {free()/1e9:.1f} GB; budget runs: --memory-budget {budget}", flush=True)
-print("| conversations | run | seconds | records/s | compute CPU s | CPU µs/record | peak RSS MiB |")
+print(f"disk free: {free()/1e9:.1f} GB; budget runs: --memory-budget {budget}; "
+      f"page cache dropped before each run: {'yes' if drop_caches() else 'no'}", flush=True)
+print("| conversations | run | seconds | records/s | compute CPU s (user + system) | CPU µs/record | peak RSS MiB |")
 print("|---|---|---|---|---|---|---|")
 for n in sizes:
     clean()
@@ -71,6 +94,7 @@ for n in sizes:
         print(f"| {n:,} | budget {budget} | skipped: needs {need/1e9:.0f} GB of disk, "
               f"{free()/1e9:.0f} GB free | | | | |", flush=True)
     else:
+        settle()
         gen = subprocess.Popen([BIN, "gen", "--conversations", str(n), "--seed", "1"],
                                stdout=subprocess.PIPE)
         r = run([BIN, "-q", "compute", "-", "--out", OUT, "--memory-budget", budget],
@@ -89,9 +113,7 @@ for n in sizes:
         subprocess.run([BIN, "gen", "--conversations", str(n), "--seed", "1"], stdout=f,
                        check=True)
     os.rename(data + ".tmp", data)
-    with open(data, "rb") as f:  # cached, as for every bench here
-        while f.read(1 << 24):
-            pass
+    settle(data)  # the input cached, as for every bench here
     r = run([BIN, "-q", "compute", data, "--out", OUT, "--memory-budget", "20GiB"])
     os.remove(data)
     show(n, "file, unbounded (in memory)", *r)

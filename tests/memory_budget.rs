@@ -98,20 +98,33 @@ fn hard_lines(n: u64, seed: u64) -> Vec<String> {
     lines
 }
 
-/// Writes the lines as two inputs: the first third plain, the rest gzipped.
-fn write_inputs(dir: &Path, lines: &[String]) -> Vec<String> {
+/// Writes the lines as two inputs: the first third, then the rest, gzipped
+/// when `gz` (a `.gz` input's JSON size is unknown, so it always takes the
+/// spill path; plain files under the budget are merged in memory).
+fn write_inputs_as(dir: &Path, lines: &[String], gz: bool) -> Vec<String> {
     let third = lines.len() / 3;
-    let plain = dir.join("part-1.ndjson");
-    std::fs::write(&plain, lines[..third].join("\n") + "\n").unwrap();
-    let gz = dir.join("part-2.ndjson.gz");
-    let mut enc = GzEncoder::new(std::fs::File::create(&gz).unwrap(), Compression::fast());
-    enc.write_all((lines[third..].join("\n") + "\n").as_bytes())
-        .unwrap();
-    enc.finish().unwrap();
-    [plain, gz]
+    let first = dir.join("part-1.ndjson");
+    std::fs::write(&first, lines[..third].join("\n") + "\n").unwrap();
+    let rest = (lines[third..].join("\n") + "\n").into_bytes();
+    let second = if gz {
+        let path = dir.join("part-2.ndjson.gz");
+        let mut enc = GzEncoder::new(std::fs::File::create(&path).unwrap(), Compression::fast());
+        enc.write_all(&rest).unwrap();
+        enc.finish().unwrap();
+        path
+    } else {
+        let path = dir.join("part-2.ndjson");
+        std::fs::write(&path, rest).unwrap();
+        path
+    };
+    [first, second]
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect()
+}
+
+fn write_inputs(dir: &Path, lines: &[String]) -> Vec<String> {
+    write_inputs_as(dir, lines, true)
 }
 
 fn compute(dir: &Path, inputs: &[String], out: &Path, extra: &[&str]) -> support::Run {
@@ -152,59 +165,64 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_output_is_byte_identical_to_an_unbounded_run_whatever_the_budget() {
-    let dir = tempfile::tempdir().unwrap();
     let lines = hard_lines(1500, 7);
-    let inputs = write_inputs(dir.path(), &lines);
-    let unbounded = dir.path().join("unbounded");
-    let r = compute(dir.path(), &inputs, &unbounded, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!r.stderr.contains("spilling"), "{}", r.stderr);
-    let rejected = std::fs::read_to_string(unbounded.join("rejected.ndjson")).unwrap();
-    assert!(rejected.lines().count() >= 150, "{rejected}");
-    assert!(r.stderr.contains("deleted)"), "{}", r.stderr);
+    // Plain files (the unbounded run merges them in memory), then with a
+    // gzipped file (whose unbounded run keeps its spill buffers in memory).
+    for gz in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = write_inputs_as(dir.path(), &lines, gz);
+        let unbounded = dir.path().join("unbounded");
+        let r = compute(dir.path(), &inputs, &unbounded, &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stderr.contains("spilling"), "{}", r.stderr);
+        let rejected = std::fs::read_to_string(unbounded.join("rejected.ndjson")).unwrap();
+        assert!(rejected.lines().count() >= 150, "{rejected}");
+        assert!(r.stderr.contains("deleted)"), "{}", r.stderr);
 
-    let spill = dir.path().join("spill");
-    std::fs::create_dir(&spill).unwrap();
-    // From far below one conversation's records to about the whole input.
-    for budget in ["1KiB", "16KiB", "200KiB", "1MiB", "8MiB"] {
-        let out = dir.path().join(format!("out-{budget}"));
-        let spill_dir = spill.to_string_lossy().into_owned();
-        let r = compute(
-            dir.path(),
-            &inputs,
-            &out,
-            &["--memory-budget", budget, "--spill-dir", &spill_dir],
-        );
-        assert_eq!(r.code, 0, "{budget}: {}", r.stderr);
-        if budget != "8MiB" {
-            assert!(
-                r.stderr.contains("spilling to disk"),
-                "{budget}: {}",
-                r.stderr
+        let spill = dir.path().join("spill");
+        std::fs::create_dir(&spill).unwrap();
+        // From far below one conversation's records to about the whole input.
+        for budget in ["1KiB", "16KiB", "200KiB", "1MiB", "8MiB"] {
+            let what = format!("gz {gz}, {budget}");
+            let out = dir.path().join(format!("out-{budget}"));
+            let spill_dir = spill.to_string_lossy().into_owned();
+            let r = compute(
+                dir.path(),
+                &inputs,
+                &out,
+                &["--memory-budget", budget, "--spill-dir", &spill_dir],
+            );
+            assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+            if budget != "8MiB" {
+                assert!(
+                    r.stderr.contains("spilling to disk"),
+                    "{what}: {}",
+                    r.stderr
+                );
+            }
+            assert_same_files(&unbounded, &out, &what);
+            assert_eq!(
+                entries(&spill),
+                Vec::<PathBuf>::new(),
+                "{what}: spill files left"
             );
         }
-        assert_same_files(&unbounded, &out, budget);
-        assert_eq!(
-            entries(&spill),
-            Vec::<PathBuf>::new(),
-            "{budget}: spill files left"
-        );
+        // The default spill directory (inside --out's staging directory)
+        // leaves nothing in --out either.
+        let out = dir.path().join("out-default-dir");
+        let r = compute(dir.path(), &inputs, &out, &["--memory-budget", "4KiB"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("spilling to disk"), "{}", r.stderr);
+        assert_same_files(&unbounded, &out, "default spill dir");
+        let mut names: Vec<String> = entries(&out)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut want: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(names, want);
     }
-    // The default spill directory (inside --out's staging directory) leaves
-    // nothing in --out either.
-    let out = dir.path().join("out-default-dir");
-    let r = compute(dir.path(), &inputs, &out, &["--memory-budget", "4KiB"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("spilling to disk"), "{}", r.stderr);
-    assert_same_files(&unbounded, &out, "default spill dir");
-    let mut names: Vec<String> = entries(&out)
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    let mut want: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
-    want.sort();
-    assert_eq!(names, want);
 }
 
 #[test]

@@ -73,7 +73,7 @@ impl MemoryArgs {
             .unwrap_or_else(|| default_dir.to_path_buf());
         if !dir.is_dir() {
             return Err(Failure::Usage(anyhow::anyhow!(
-                "--spill-dir {} is not an existing directory; create it or name another",
+                "the spill directory {} is not an existing directory; create it, or name another with --spill-dir",
                 dir.display()
             )));
         }

@@ -56,8 +56,10 @@ const MEMORY_PER_INPUT_BYTE: f64 = 0.5;
 /// 0.10, 430 bytes per conversation), rounded up: sizes the partitions
 /// before the input is read.
 const SPILL_PER_INPUT_BYTE: f64 = 0.15;
-/// Uncompressed bytes per byte of a `.gz` input, for the estimates.
-const GZIP_RATIO: u64 = 8;
+/// Uncompressed bytes per byte of a `.gz` input, for sizing partitions only
+/// (`gen` data compresses about 8 times; JSON exports often more). Whether
+/// a `.gz` input fits in memory is not guessed from it: see [`load`].
+const GZIP_RATIO: u64 = 10;
 /// Partitions when the input's size is unknown (stdin).
 const UNKNOWN_SIZE_PARTITIONS: u32 = 256;
 /// Partitions at most (each may hold an open file while records are read).
@@ -131,9 +133,17 @@ pub struct Loaded {
     pub report: WorkerReport,
 }
 
-/// The inputs' JSON size, when every input's size is known (a `.gz` file
-/// counts [`GZIP_RATIO`] times its size).
+/// The inputs' JSON size, when every input is a plain file.
 fn input_json_bytes(sources: &[Source]) -> Option<u64> {
+    sources
+        .iter()
+        .map(|s| s.len.filter(|_| !s.name.ends_with(".gz")))
+        .sum()
+}
+
+/// The inputs' JSON size, estimated: a `.gz` file counts [`GZIP_RATIO`]
+/// times its size; unknown with stdin.
+fn estimated_json_bytes(sources: &[Source]) -> Option<u64> {
     sources
         .iter()
         .map(|s| {
@@ -161,8 +171,10 @@ fn partitions_for(json: Option<u64>, group_bytes: u64) -> u32 {
 }
 
 /// Reads `inputs` (empty means stdin) in order, merging in memory when the
-/// inputs are files whose size fits `plan`'s budget, else spilling by
-/// partition.
+/// inputs are plain files whose size fits `plan`'s budget, else spilling by
+/// partition. Stdin and `.gz` inputs, whose JSON size is not known, always
+/// take the spill path: their records stay in memory while they fit a share
+/// of the budget, so a small one never touches the disk either.
 pub fn load(
     inputs: &[String],
     progress: &dyn Progress,
@@ -202,7 +214,7 @@ fn load_with(
     let fits = json.is_some_and(|j| (j as f64 * MEMORY_PER_INPUT_BYTE) <= budget as f64);
     if !fits {
         let group_bytes = ((budget as f64 * GROUP_SHARE) as u64).max(1);
-        let partitions = partitions_for(json, group_bytes);
+        let partitions = partitions_for(estimated_json_bytes(&sources), group_bytes);
         tracing::debug!(
             budget,
             partitions,

@@ -142,6 +142,19 @@ mod tests {
     }
 
     #[test]
+    fn a_merged_conversation_read_back_from_its_frame_is_the_same_conversation() {
+        let mut merger = crate::conversation::Merger::new();
+        let line = br#"{"type":"conversation","id":"7","workspace_id":"w","created_at":1700000000,"updated_at":1700000500,"state":"snoozed","team_assignee_id":"t9","conversation_parts":{"conversation_parts":[{"id":"1","part_type":"note","created_at":1700000100,"updated_at":1700000101,"author":{"type":"admin","id":"5"},"body":" x "}]}}"#;
+        merger.apply(parse_line(line).unwrap().unwrap(), 42);
+        let (convs, _) = merger.finish();
+        let mut buf = Vec::new();
+        put_conversation(&mut buf, &convs[0]);
+        let body = frames(&buf).next().unwrap().unwrap();
+        assert_eq!(conversation(body).unwrap(), convs[0]);
+        assert!(conversation(&body[..body.len() - 1]).is_err());
+    }
+
+    #[test]
     fn a_frame_cut_short_is_an_error_not_a_wrong_value() {
         let rec = parse_line(br#"{"type":"conversation","id":"7","created_at":1}"#)
             .unwrap()
