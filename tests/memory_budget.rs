@@ -225,6 +225,52 @@ fn the_output_is_byte_identical_to_an_unbounded_run_whatever_the_budget() {
     }
 }
 
+/// Stdin's size is unknown, so its partitions are sized blind; with a
+/// small budget they come out far larger than a group may be, and each is
+/// split again while it is read back.
+#[test]
+fn stdin_over_a_small_budget_is_split_again_and_still_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, hard_lines(1500, 5).join("\n") + "\n").unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut c = clean_command(dir.path());
+        c.args(["compute", "-", "--out"])
+            .arg(out)
+            .args(extra)
+            .env("CONVSTATS_LOG", "convstats=info")
+            .write_stdin(std::fs::read(&input).unwrap());
+        let o = c.output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let unbounded = dir.path().join("unbounded");
+    let stderr = run(&unbounded, &[]);
+    assert!(!stderr.contains("spilling"), "{stderr}");
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let spill_dir = spill.to_string_lossy().into_owned();
+    for budget in ["8KiB", "64KiB"] {
+        let out = dir.path().join(format!("out-{budget}"));
+        let stderr = run(
+            &out,
+            &["--memory-budget", budget, "--spill-dir", &spill_dir],
+        );
+        assert!(stderr.contains("spilling to disk"), "{stderr}");
+        assert_same_files(&unbounded, &out, budget);
+        assert_eq!(
+            entries(&spill),
+            Vec::<PathBuf>::new(),
+            "{budget}: spill files left"
+        );
+    }
+}
+
 #[test]
 fn a_bad_budget_or_spill_directory_is_a_usage_error_that_says_what_to_write() {
     let dir = tempfile::tempdir().unwrap();

@@ -37,6 +37,12 @@ pub fn put_record(out: &mut Vec<u8>, seq: Seq, record: &Record) {
     put(out, &(seq, record));
 }
 
+/// Appends a frame whose body was read from another frame.
+pub fn put_body(out: &mut Vec<u8>, body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+}
+
 /// Appends the frame of a merged conversation.
 pub fn put_conversation(out: &mut Vec<u8>, conversation: &Conversation) {
     put(out, conversation);
