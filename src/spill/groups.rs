@@ -175,7 +175,7 @@ impl Spilled {
                     sink.mem.append(buf);
                 }
                 Some(dir) if buf.len() >= SPLIT_WRITE_BYTES => {
-                    write_part(sink, dir, first + i, buf, &self.base, written)?;
+                    sink.append_to_file(dir, first + i, buf, &self.base, written)?;
                     written += buf.len() as u64;
                     buf.clear();
                 }
@@ -208,7 +208,7 @@ impl Spilled {
         }
         if let Some(dir) = &dir {
             for (i, (sink, buf)) in out.iter_mut().zip(&pending).enumerate() {
-                write_part(sink, dir, first + i, buf, &self.base, written)?;
+                sink.append_to_file(dir, first + i, buf, &self.base, written)?;
                 written += buf.len() as u64;
             }
         }
@@ -392,47 +392,6 @@ impl Spilled {
             .clamp(MIN_RUN_READ_BYTES, RUN_READ_BYTES);
         RunMerge::open(dir, runs, read_bytes, conversations, deleted).map(Sorted::Runs)
     }
-}
-
-/// Appends `buf` to a split part's file (created on first use as sink
-/// number `index` in `dir`).
-fn write_part(
-    sink: &mut Sink,
-    dir: &std::path::Path,
-    index: usize,
-    buf: &[u8],
-    base: &std::path::Path,
-    written: u64,
-) -> Result<(), SpillError> {
-    if buf.is_empty() {
-        return Ok(());
-    }
-    if sink.file.is_none() {
-        let path = dir.join(format!("partition-{index:04}.bin"));
-        let f = File::create(&path).map_err(|e| {
-            SpillError::io(
-                "cannot create the spill file",
-                path.clone(),
-                base.to_path_buf(),
-                written,
-                e,
-            )
-        })?;
-        sink.file = Some((path, f));
-    }
-    if let Some((path, f)) = sink.file.as_mut() {
-        f.write_all(buf).map_err(|e| {
-            SpillError::io(
-                "writing the spill file",
-                path.clone(),
-                base.to_path_buf(),
-                written,
-                e,
-            )
-        })?;
-        sink.on_disk += buf.len() as u64;
-    }
-    Ok(())
 }
 
 /// Sorted runs of conversations merged into one key order while they are

@@ -27,6 +27,50 @@ pub(super) struct Sink {
     pub(super) on_disk: u64,
 }
 
+impl Sink {
+    /// Appends `bytes` to this sink's file, created first when it has none
+    /// as `partition-NUMBER.bin` in `dir`; `base` (the spill directory the
+    /// user named) and `spilled` (bytes so far) go into a full disk's error.
+    pub(super) fn append_to_file(
+        &mut self,
+        dir: &Path,
+        number: usize,
+        bytes: &[u8],
+        base: &Path,
+        spilled: u64,
+    ) -> Result<(), SpillError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            let path = dir.join(format!("partition-{number:04}.bin"));
+            let file = File::create(&path).map_err(|e| {
+                SpillError::io(
+                    "cannot create the spill file",
+                    path.clone(),
+                    base.to_path_buf(),
+                    spilled,
+                    e,
+                )
+            })?;
+            self.file = Some((path, file));
+        }
+        if let Some((path, file)) = self.file.as_mut() {
+            file.write_all(bytes).map_err(|e| {
+                SpillError::io(
+                    "writing the spill file",
+                    path.clone(),
+                    base.to_path_buf(),
+                    spilled,
+                    e,
+                )
+            })?;
+            self.on_disk += bytes.len() as u64;
+        }
+        Ok(())
+    }
+}
+
 /// Every partition of one run, shared by the parse workers.
 #[derive(Debug)]
 pub struct Partitions {
@@ -139,28 +183,15 @@ impl Partitions {
         if bytes.is_empty() {
             return Ok(());
         }
-        if sink.file.is_none() {
-            let dir = self.spill_dir()?;
-            let path = dir.join(format!("partition-{p:04}.bin"));
-            let file = File::create(&path).map_err(|e| {
-                SpillError::io("cannot create the spill file", path.clone(), dir, 0, e)
-            })?;
-            sink.file = Some((path, file));
-        }
-        if let Some((path, file)) = sink.file.as_mut() {
-            file.write_all(bytes).map_err(|e| {
-                SpillError::io(
-                    "writing the spill file",
-                    path.clone(),
-                    self.base.clone(),
-                    self.spilled.load(Ordering::Relaxed),
-                    e,
-                )
-            })?;
-            sink.on_disk += bytes.len() as u64;
-            self.spilled
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        }
+        let dir = if sink.file.is_none() {
+            self.spill_dir()?
+        } else {
+            PathBuf::new()
+        };
+        let spilled = self.spilled.load(Ordering::Relaxed);
+        sink.append_to_file(&dir, p, bytes, &self.base, spilled)?;
+        self.spilled
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
