@@ -344,6 +344,52 @@ fn a_full_disk_while_spilling_is_a_clear_error_exit_1_and_leaves_nothing_behind(
     );
 }
 
+/// A tiny budget means 1,024 partitions, each with a file open while
+/// records are read: a low soft limit of open files is raised to the hard
+/// limit; a hard limit too low is an error that says what to do.
+#[test]
+fn a_low_open_file_limit_is_raised_and_one_too_low_to_raise_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    std::fs::write(&input, hard_lines(400, 9).join("\n") + "\n").unwrap();
+    let inputs = vec![input.to_string_lossy().into_owned()];
+    let unbounded = dir.path().join("unbounded");
+    let r = compute(dir.path(), &inputs, &unbounded, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bin = assert_cmd::cargo::cargo_bin("convstats");
+    let with_limit = |limit: &str, out: &Path| {
+        let script = format!(
+            "ulimit {limit} 64 && exec '{}' compute '{}' --out '{}' --memory-budget 1KiB",
+            bin.display(),
+            input.display(),
+            out.display()
+        );
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    // The hard limit here is far above 64 (CI and this machine): raised.
+    let out = dir.path().join("soft");
+    let o = with_limit("-Sn", &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_same_files(&unbounded, &out, "soft limit 64");
+    let out = dir.path().join("hard");
+    let o = with_limit("-n", &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ulimit -n"), "{stderr}");
+    assert!(stderr.contains("--memory-budget"), "{stderr}");
+    assert!(!out.exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_over_its_budget_indexes_the_documents_compute_writes() {
     let dir = tempfile::tempdir().unwrap();

@@ -150,7 +150,7 @@ impl Spilled {
             return Ok(());
         };
         let mem = std::mem::take(&mut sink.mem);
-        let file = sink.file.take();
+        let file = sink.take_path();
         sink.on_disk = 0;
         let dir = if file.is_some() {
             Some(self.dir()?)
@@ -187,13 +187,8 @@ impl Spilled {
             route(body?, &mut out)?;
         }
         drop(mem);
-        if let Some((path, f)) = file {
-            drop(f);
-            let fail = |e| SpillError::Io {
-                what: "reading the spill file",
-                path: path.clone(),
-                source: e,
-            };
+        if let Some(path) = file {
+            let fail = |e| SpillError::read("reading the spill file", path.clone(), e);
             let mut r = BufReader::with_capacity(RUN_READ_BYTES, File::open(&path).map_err(fail)?);
             let mut body = Vec::new();
             while codec::read_frame(&mut r, &mut body).map_err(fail)? {
@@ -212,10 +207,11 @@ impl Spilled {
                 written += buf.len() as u64;
             }
         }
-        for sink in out {
+        for mut sink in out {
             if sink.mem.is_empty() && sink.on_disk == 0 {
                 continue;
             }
+            sink.close();
             self.groups.push(vec![self.sinks.len()]);
             self.sinks.push(sink);
             self.splits.push(level);
@@ -229,13 +225,8 @@ impl Spilled {
             return Ok(Vec::new());
         };
         let mut bytes = std::mem::take(&mut sink.mem);
-        if let Some((path, file)) = sink.file.take() {
-            drop(file);
-            let fail = |e| SpillError::Io {
-                what: "reading the spill file",
-                path: path.clone(),
-                source: e,
-            };
+        if let Some(path) = sink.take_path() {
+            let fail = |e| SpillError::read("reading the spill file", path.clone(), e);
             let mut f = File::open(&path).map_err(fail)?;
             let mut on_disk = Vec::with_capacity(sink.on_disk as usize);
             f.read_to_end(&mut on_disk).map_err(fail)?;
@@ -421,11 +412,8 @@ impl RunMerge {
     ) -> Result<RunMerge, SpillError> {
         let mut readers = Vec::with_capacity(runs.len());
         for path in &runs {
-            let f = File::open(path).map_err(|e| SpillError::Io {
-                what: "reading the run file",
-                path: path.clone(),
-                source: e,
-            })?;
+            let f = File::open(path)
+                .map_err(|e| SpillError::read("reading the run file", path.clone(), e))?;
             readers.push(BufReader::with_capacity(read_bytes, f));
         }
         let mut merge = RunMerge {

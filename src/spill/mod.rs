@@ -54,11 +54,27 @@ pub enum SpillError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error(
+        "{path}: {source}: this run needs more open files than this process may have; raise the limit (ulimit -n), or give a larger --memory-budget (fewer partitions and runs)"
+    )]
+    TooManyFiles { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Codec(#[from] codec::CodecError),
 }
 
 impl SpillError {
+    /// Reading `path` failed (the descriptor limits told apart).
+    fn read(what: &'static str, path: PathBuf, e: io::Error) -> Self {
+        if matches!(e.raw_os_error(), Some(23 | 24)) {
+            return SpillError::TooManyFiles { path, source: e };
+        }
+        SpillError::Io {
+            what,
+            path,
+            source: e,
+        }
+    }
+
     /// `what` failed on `path`: a full disk or quota is told apart.
     fn io(what: &'static str, path: PathBuf, dir: PathBuf, spilled: u64, e: io::Error) -> Self {
         if matches!(
@@ -71,10 +87,27 @@ impl SpillError {
                 source: e,
             }
         } else {
-            SpillError::Io {
-                what,
-                path,
-                source: e,
+            // EMFILE, ENFILE: the descriptor limits, not the disk.
+            SpillError::read(what, path, e)
+        }
+    }
+}
+
+/// Raises this process's soft limit of open files to its hard limit, where
+/// the system allows it (Linux): spilling keeps a file open per partition
+/// (up to 1,024) while records are read, and one per run while runs merge.
+pub(crate) fn raise_open_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            let raised = rustix::process::Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                tracing::debug!(error = %e, "the open-file limit could not be raised");
             }
         }
     }

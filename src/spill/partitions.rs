@@ -23,7 +23,11 @@ const LOCAL_BYTES: usize = 16 << 10;
 #[derive(Debug, Default)]
 pub(super) struct Sink {
     pub(super) mem: Vec<u8>,
-    pub(super) file: Option<(PathBuf, File)>,
+    /// Its spill file, once it has one.
+    path: Option<PathBuf>,
+    /// That file, open for appending while it is written (closed once the
+    /// writing is done, so that thousands of parts hold no descriptors).
+    handle: Option<File>,
     pub(super) on_disk: u64,
 }
 
@@ -42,9 +46,18 @@ impl Sink {
         if bytes.is_empty() {
             return Ok(());
         }
-        if self.file.is_none() {
-            let path = dir.join(format!("partition-{number:04}.bin"));
-            let file = File::create(&path).map_err(|e| {
+        if self.handle.is_none() {
+            let (path, opened) = match &self.path {
+                Some(path) => (
+                    path.clone(),
+                    std::fs::OpenOptions::new().append(true).open(path),
+                ),
+                None => {
+                    let path = dir.join(format!("partition-{number:04}.bin"));
+                    (path.clone(), File::create(&path))
+                }
+            };
+            let file = opened.map_err(|e| {
                 SpillError::io(
                     "cannot create the spill file",
                     path.clone(),
@@ -53,9 +66,10 @@ impl Sink {
                     e,
                 )
             })?;
-            self.file = Some((path, file));
+            self.path = Some(path);
+            self.handle = Some(file);
         }
-        if let Some((path, file)) = self.file.as_mut() {
+        if let (Some(path), Some(file)) = (self.path.as_ref(), self.handle.as_mut()) {
             file.write_all(bytes).map_err(|e| {
                 SpillError::io(
                     "writing the spill file",
@@ -68,6 +82,22 @@ impl Sink {
             self.on_disk += bytes.len() as u64;
         }
         Ok(())
+    }
+
+    /// Whether its bytes went to a file.
+    pub(super) fn has_file(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// Closes its file (it is opened again to append, or to be read).
+    pub(super) fn close(&mut self) {
+        self.handle = None;
+    }
+
+    /// Its file's path, taken away to be read (the file closed).
+    pub(super) fn take_path(&mut self) -> Option<PathBuf> {
+        self.handle = None;
+        self.path.take()
     }
 }
 
@@ -88,6 +118,7 @@ impl Partitions {
     /// `count` partitions (at least 1) whose buffers may hold `in_memory`
     /// bytes together; the spill directory would be created in `base`.
     pub fn new(count: u32, in_memory: u64, base: &Path) -> Partitions {
+        super::raise_open_file_limit();
         Partitions {
             base: base.to_path_buf(),
             dir: Mutex::new(None),
@@ -166,7 +197,7 @@ impl Partitions {
         })?;
         let len = bytes.len() as u64;
         let over = self.buffered.load(Ordering::Relaxed) + len > self.threshold;
-        if sink.file.is_none() && !over {
+        if !sink.has_file() && !over {
             sink.mem.extend_from_slice(bytes);
             self.buffered.fetch_add(len, Ordering::Relaxed);
             return Ok(());
@@ -183,7 +214,7 @@ impl Partitions {
         if bytes.is_empty() {
             return Ok(());
         }
-        let dir = if sink.file.is_none() {
+        let dir = if !sink.has_file() {
             self.spill_dir()?
         } else {
             PathBuf::new()
@@ -217,6 +248,7 @@ impl Partitions {
                 let held = std::mem::take(&mut sink.mem);
                 self.write(p, &mut sink, &held)?;
             }
+            sink.close();
             sinks.push(sink);
         }
         Ok(Finished {
