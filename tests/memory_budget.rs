@@ -123,6 +123,15 @@ fn write_inputs_as(dir: &Path, lines: &[String], gz: bool) -> Vec<String> {
         .collect()
 }
 
+/// `hard_lines(n, seed)` as one plain input file: its path, and the input
+/// list `compute` takes.
+fn write_input(dir: &Path, n: u64, seed: u64) -> (PathBuf, Vec<String>) {
+    let input = dir.join("in.ndjson");
+    std::fs::write(&input, hard_lines(n, seed).join("\n") + "\n").unwrap();
+    let inputs = vec![input.to_string_lossy().into_owned()];
+    (input, inputs)
+}
+
 fn write_inputs(dir: &Path, lines: &[String]) -> Vec<String> {
     write_inputs_as(dir, lines, true)
 }
@@ -231,8 +240,7 @@ fn the_output_is_byte_identical_to_an_unbounded_run_whatever_the_budget() {
 #[test]
 fn stdin_over_a_small_budget_is_split_again_and_still_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.ndjson");
-    std::fs::write(&input, hard_lines(1500, 5).join("\n") + "\n").unwrap();
+    let (input, _) = write_input(dir.path(), 1500, 5);
     let run = |out: &Path, extra: &[&str]| {
         let mut c = clean_command(dir.path());
         c.args(["compute", "-", "--out"])
@@ -300,9 +308,7 @@ fn a_bad_budget_or_spill_directory_is_a_usage_error_that_says_what_to_write() {
 #[test]
 fn a_full_disk_while_spilling_is_a_clear_error_exit_1_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.ndjson");
-    std::fs::write(&input, hard_lines(600, 3).join("\n") + "\n").unwrap();
-    let inputs = vec![input.to_string_lossy().into_owned()];
+    let (input, inputs) = write_input(dir.path(), 600, 3);
     let size = std::fs::metadata(&input).unwrap().len();
     let out = dir.path().join("out");
     let r = compute(dir.path(), &inputs, &out, &[]);
@@ -350,9 +356,7 @@ fn a_full_disk_while_spilling_is_a_clear_error_exit_1_and_leaves_nothing_behind(
 #[test]
 fn a_low_open_file_limit_is_raised_and_one_too_low_to_raise_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.ndjson");
-    std::fs::write(&input, hard_lines(400, 9).join("\n") + "\n").unwrap();
-    let inputs = vec![input.to_string_lossy().into_owned()];
+    let (input, inputs) = write_input(dir.path(), 400, 9);
     let unbounded = dir.path().join("unbounded");
     let r = compute(dir.path(), &inputs, &unbounded, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -470,8 +474,7 @@ proptest! {
         // Up to about the input's size: most cases spill, some do not.
         let budget = 1024 + (share * n as f64 * 4000.0) as u64;
         let dir = tempfile::tempdir().unwrap();
-        let input = dir.path().join("in.ndjson");
-        std::fs::write(&input, hard_lines(n, seed).join("\n") + "\n").unwrap();
+        let (input, _) = write_input(dir.path(), n, seed);
         let (want, want_deleted, want_report) = loaded_with_budget(&input, 1 << 30, dir.path());
         let (got, got_deleted, got_report) = loaded_with_budget(&input, budget, dir.path());
         prop_assert_eq!(got.len(), want.len());
