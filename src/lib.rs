@@ -26,3 +26,4 @@ pub mod source;
 pub mod spill;
 pub mod store;
 pub mod synth;
+pub mod write_behind;

@@ -10,6 +10,7 @@ use crate::conversation::Conversation;
 use crate::document::{self, csv_writer};
 use crate::record::Rejection;
 use crate::report::{self, RunSummary};
+use crate::write_behind::WriteBehind;
 use rayon::prelude::*;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -140,10 +141,10 @@ where
     I: Iterator<Item = io::Result<Vec<Conversation>>> + Send,
 {
     // The rendered buffers are large already: written straight to the files,
-    // not copied through a BufWriter first.
-    let mut new = create_file(dir, NEW_FILE)?;
-    let mut legacy = create_file(dir, LEGACY_FILE)?;
-    let mut csv = create_file(dir, CSV_FILE)?;
+    // not copied through a BufWriter first, and sent to disk while writing.
+    let mut new = WriteBehind::new(create_file(dir, NEW_FILE)?);
+    let mut legacy = WriteBehind::new(create_file(dir, LEGACY_FILE)?);
+    let mut csv = WriteBehind::new(create_file(dir, CSV_FILE)?);
     {
         let mut header = csv_writer(&mut csv);
         document::write_csv_header(&mut header).map_err(io::Error::other)?;
