@@ -95,6 +95,11 @@ impl Values {
     }
 }
 
+/// The most values [`Views`] keep per conversation: by day, by workspace
+/// and by team, plain and `_ooo` (16), in 4 bytes each; what a run over a
+/// memory budget sets aside for the report's figures.
+pub const VALUE_BYTES_PER_CONVERSATION: u64 = 16 * 4;
+
 /// A plain duration and its out-of-office twin, gathered side by side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pair {

@@ -1,6 +1,7 @@
 //! `convstats compute`: files → merged conversations → output directory.
 
 use super::{Failure, MemoryArgs};
+use crate::aggregate;
 use crate::config::Settings;
 use crate::conversation::Conversation;
 use crate::output;
@@ -105,6 +106,29 @@ fn publish_failure(e: PublishError) -> Failure {
     }
 }
 
+/// The part of `budget` left to the conversations and documents in flight
+/// while rendering, once the report's figures are counted: their exact
+/// percentiles keep up to [`aggregate::VALUE_BYTES_PER_CONVERSATION`] per
+/// conversation until the end. When those alone take most of the budget,
+/// a warning says the run will go over it, and by how much.
+fn render_budget(budget: u64, conversations: u64) -> u64 {
+    let figures = conversations.saturating_mul(aggregate::VALUE_BYTES_PER_CONVERSATION);
+    if figures > budget / 2 {
+        tracing::warn!(
+            conversations,
+            figures_mib = figures >> 20,
+            budget_mib = budget >> 20,
+            "the report's exact percentiles of {conversations} conversations keep about \
+             {} MiB, more than half the memory budget of {} MiB; rendering uses the smallest \
+             chunks, and the run may go over the budget by about that much (raise \
+             --memory-budget to stay within it)",
+            figures >> 20,
+            budget >> 20
+        );
+    }
+    budget.saturating_sub(figures)
+}
+
 /// Runs `compute`. The outputs appear in `args.out` all at once, after every
 /// file is written and synced ([`crate::publish`]); a failure leaves the
 /// previous outputs as they were.
@@ -129,7 +153,6 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
             publish.dir().display()
         ))
     };
-    let chunk = output::chunk_for(plan.budget.bytes());
     let sorted = match loaded.conversations {
         Conversations::InMemory { sorted, deleted } => Sorted::InMemory {
             conversations: sorted,
@@ -153,6 +176,11 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
         deleted: 0,
     };
     let ignored_events = report.counts.ignored_events;
+    let conversation_count = match &sorted {
+        Sorted::InMemory { conversations, .. } => conversations.len() as u64,
+        Sorted::Runs(runs) => runs.conversations,
+    };
+    let chunk = output::chunk_for(render_budget(plan.budget.bytes(), conversation_count));
     // In key order, a chunk at a time: from memory, or merged from runs.
     let conversations: Box<dyn Iterator<Item = std::io::Result<Conversation>> + Send> = match sorted
     {
@@ -187,4 +215,22 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
         ignored_events,
         seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reports_figures_are_counted_in_the_memory_budget_before_rendering_chunks_are_sized() {
+        let budget = 1u64 << 30;
+        let n = 10_000_000;
+        let left = render_budget(budget, n);
+        assert_eq!(left + n * aggregate::VALUE_BYTES_PER_CONVERSATION, budget);
+        // Fewer conversations in flight while rendering than without them.
+        assert!(output::chunk_for(left) < output::chunk_for(budget));
+        // Figures beyond the whole budget leave the smallest chunks, no wrap.
+        assert_eq!(render_budget(1 << 20, n), 0);
+        assert_eq!(output::chunk_for(0), output::chunk_for(1));
+    }
 }
