@@ -22,6 +22,10 @@
 # both costs show side by side.
 # BENCH_KEEP_CACHE=1 keeps the page cache (memory then stays full of earlier
 # outputs, and the kernel reclaims it while `compute` writes).
+# Each row also shows the share of the cores' time the hypervisor gave to
+# other guests while it ran ("steal", from /proc/stat): on a shared host the
+# same binary's time varies with it, so the ratio is also given within each
+# round (the baseline and compute runs next to each other).
 # Needs: cargo, python3 (for timing and peak RSS of the child process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,25 +55,34 @@ def drop_caches():
     except OSError:
         return False
 
+def steal_ticks():
+    """CPU time the hypervisor gave to others (all CPUs, in USER_HZ ticks)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) if len(fields) > 8 else 0
+
 def run(cmd):
-    """Runs cmd; returns wall seconds, CPU seconds and that child's peak RSS (KiB)."""
+    """Runs cmd; returns wall seconds, CPU seconds, that child's peak RSS
+    (KiB) and the share of the cores' time stolen by the hypervisor."""
     subprocess.run(["sync"], check=True)
     drop_caches()
     with open(data, "rb") as f:
         while f.read(1 << 20):
             pass
     t0 = time.monotonic()
+    s0 = steal_ticks()
     with open("target/bench/stderr.txt", "wb") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(p.pid, 0)
     secs = time.monotonic() - t0
+    stolen = (steal_ticks() - s0) / os.sysconf("SC_CLK_TCK") / (secs * os.cpu_count())
     if status != 0:
         sys.exit(f"{cmd[0]} failed: " + open("target/bench/stderr.txt").read())
-    return secs, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return secs, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, stolen
 
-def show(name, secs, cpu, rss_kib):
+def show(name, secs, cpu, rss_kib, stolen):
     print(f"{name:<40} {secs:7.2f} s  {lines/secs:11,.0f} records/s  {size/secs/1e6:7.1f} MB/s  "
-          f"cpu {cpu:6.2f} s  peak RSS {rss_kib/1024:7.1f} MiB")
+          f"cpu {cpu:6.2f} s  peak RSS {rss_kib/1024:7.1f} MiB  steal {stolen:4.0%}")
 
 def median_run(results):
     return sorted(results)[len(results) // 2]
@@ -107,6 +120,11 @@ base = median_run(results[OLD])[0]
 comp = median_run(results["convstats compute (all cores)"])[0]
 print(f"ratio compute/baseline speed: {fair/comp:.2f} against the fair baseline ({threads} threads, mapped); "
       f"{base/comp:.2f} against the earlier one (1 thread, buffered read)")
+# Runs of one round are minutes apart at most, so a ratio taken within a
+# round is less exposed to the host's changing speed than one of medians.
+paired = sorted(f[0] / c[0] for f, c in zip(results[FAIR], results["convstats compute (all cores)"]))
+print(f"ratio within each round (fair baseline / compute): "
+      f"{', '.join(f'{r:.2f}' for r in paired)}; median {paired[len(paired) // 2]:.2f}")
 spill = median_run(results[SPILL])[0]
 print(f"ratio compute --memory-budget {budget} (spilling)/baseline speed: {fair/spill:.2f} against the fair "
       f"baseline; spilling costs {spill/comp:.2f}x the in-memory run's time")
