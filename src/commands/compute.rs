@@ -110,7 +110,7 @@ fn publish_failure(e: PublishError) -> Failure {
 /// while rendering, once the report's figures are counted: their exact
 /// percentiles keep up to [`aggregate::VALUE_BYTES_PER_CONVERSATION`] per
 /// conversation until the end. When those alone take most of the budget,
-/// a warning says the run will go over it, and by how much.
+/// a warning says the run may go over it, and what budget would not.
 fn render_budget(budget: u64, conversations: u64) -> u64 {
     let figures = conversations.saturating_mul(aggregate::VALUE_BYTES_PER_CONVERSATION);
     if figures > budget / 2 {
@@ -119,11 +119,12 @@ fn render_budget(budget: u64, conversations: u64) -> u64 {
             figures_mib = figures >> 20,
             budget_mib = budget >> 20,
             "the report's exact percentiles of {conversations} conversations keep about \
-             {} MiB, more than half the memory budget of {} MiB; rendering uses the smallest \
-             chunks, and the run may go over the budget by about that much (raise \
-             --memory-budget to stay within it)",
+             {} MiB, more than half the memory budget of {} MiB; rendering gets what is \
+             left, and the run may go over the budget (a --memory-budget of {} MiB or more \
+             keeps it within)",
             figures >> 20,
-            budget >> 20
+            budget >> 20,
+            (figures >> 20).saturating_mul(2).max(1)
         );
     }
     budget.saturating_sub(figures)
