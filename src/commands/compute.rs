@@ -177,11 +177,6 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
         deleted: 0,
     };
     let ignored_events = report.counts.ignored_events;
-    let conversation_count = match &sorted {
-        Sorted::InMemory { conversations, .. } => conversations.len() as u64,
-        Sorted::Runs(runs) => runs.conversations,
-    };
-    let chunk = output::chunk_for(render_budget(plan.budget.bytes(), conversation_count));
     // In key order, a chunk at a time: from memory, or merged from runs.
     let conversations: Box<dyn Iterator<Item = std::io::Result<Conversation>> + Send> = match sorted
     {
@@ -199,6 +194,7 @@ pub fn run(args: &ComputeArgs, settings: &Settings) -> Result<ComputeSummary, Fa
             Box::new(runs.map(|c| c.map_err(std::io::Error::from)))
         }
     };
+    let chunk = output::chunk_for(render_budget(plan.budget.bytes(), run.conversations));
     let written = output::write_all(
         publish.dir(),
         output::chunked(conversations, chunk),
